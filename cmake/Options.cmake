@@ -1,0 +1,11 @@
+# Build options. Optional backends default to AUTO: built when found, skipped (and said so) when not.
+option(CHORUS_BUILD_TESTS "Build the test suites" ON)
+option(CHORUS_BUILD_BENCH "Build chorus-bench and the micro-benchmarks" ON)
+set(CHORUS_WITH_CUDA AUTO CACHE STRING "CUDA backend: AUTO, ON or OFF")
+set(CHORUS_WITH_HIP OFF CACHE STRING "HIP backend: AUTO, ON or OFF")
+set(CHORUS_WITH_OFI AUTO CACHE STRING "libfabric transport: AUTO, ON or OFF")
+set(CHORUS_WITH_MPI AUTO CACHE STRING "Open MPI (launcher support and baseline): AUTO, ON or OFF")
+set(CHORUS_WITH_GLOO AUTO CACHE STRING "Gloo baseline: AUTO, ON or OFF")
+set(CHORUS_WITH_HWLOC AUTO CACHE STRING "hwloc topology detection: AUTO, ON or OFF")
+set(CHORUS_WITH_HWY AUTO CACHE STRING "Highway SIMD reductions: AUTO, ON or OFF")
+set(CHORUS_SANITIZE "" CACHE STRING "Sanitizers: '', 'address;undefined' or 'thread'")
