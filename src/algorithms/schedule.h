@@ -86,6 +86,8 @@ struct CollArgs {
   Bytes elem_size = 4;
   Bytes chunk_bytes = 0;  // pipelining grain; 0: the generator's default
   int channels = 1;
+  bool in_place = false;  // kInput aliases kOutput (at InPlaceInputOffset) on every rank
+  bool has_output = true; // false on non-root ranks of kReduce: kOutput must not be touched
 };
 
 // Elements each of the call's buffers must hold for `args` on any rank (for validation and the
