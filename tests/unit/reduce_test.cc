@@ -20,6 +20,10 @@
 #include "core/types.h"
 #include "device/host/reduce.h"
 #include "device/host/reduce_scalar.h"
+#include "device/host/reduce_simd.h"
+#if defined(CHORUS_HAVE_HWY)
+#include <hwy/targets.h>
+#endif
 #include "support/test_support.h"
 
 namespace chorus::host {
@@ -460,11 +464,54 @@ struct Impl {
   ReduceFn fn;
 };
 
+#if defined(CHORUS_HAVE_HWY)
+// Each instruction set compiled in and supported by this CPU, forced in turn.
+std::vector<int64_t> SimdTargets() {
+  std::vector<int64_t> out;
+  const int64_t mask = internal::SimdCompiledTargets() & hwy::SupportedTargets();
+  for (int64_t bit = 1; bit != 0 && bit <= mask; bit <<= 1) {
+    if (mask & bit) out.push_back(bit);
+  }
+  return out;
+}
+
+// Runs f with only `target` enabled for dispatch, and checks that it was the one used.
+template <typename F>
+void WithTarget(int64_t target, F f) {
+  hwy::SetSupportedTargetsForTest(target);
+  const std::string used = internal::SimdTargetName();
+  f();
+  hwy::SetSupportedTargetsForTest(0);
+  ASSERT_EQ(used, hwy::TargetName(target));
+}
+#endif
+
 std::vector<Impl> Implementations() {
-  return {{"Reduce", [](void* d, const void* a, const void* b, Count n, DataType t, ReduceOp o) { Reduce(d, a, b, n, t, o); }},
-          {"ReduceScalar", [](void* d, const void* a, const void* b, Count n, DataType t, ReduceOp o) {
-             internal::ReduceScalar(d, a, b, n, t, o);
-           }}};
+  std::vector<Impl> impls = {
+      {"Reduce", [](void* d, const void* a, const void* b, Count n, DataType t, ReduceOp o) { Reduce(d, a, b, n, t, o); }},
+      {"ReduceScalar", [](void* d, const void* a, const void* b, Count n, DataType t, ReduceOp o) {
+         internal::ReduceScalar(d, a, b, n, t, o);
+       }}};
+#if defined(CHORUS_HAVE_HWY)
+  for (int64_t target : SimdTargets()) {
+    impls.push_back({hwy::TargetName(target), [target](void* d, const void* a, const void* b, Count n, DataType t,
+                                                      ReduceOp o) {
+                       WithTarget(target, [&] { internal::ReduceSimd(d, a, b, n, t, o); });
+                     }});
+  }
+#endif
+  return impls;
+}
+
+TEST(Reduce, ReportsTargets) {
+#if defined(CHORUS_HAVE_HWY)
+  std::string names;
+  for (int64_t t : SimdTargets()) names += std::string(hwy::TargetName(t)) + " ";
+  std::printf("dispatch picks %s; testing %s\n", internal::SimdTargetName(), names.c_str());
+  EXPECT_FALSE(SimdTargets().empty());
+#else
+  GTEST_SKIP() << "built without Highway";
+#endif
 }
 
 TEST(Reduce, SmallSizesOffsetsAndAliasing) {
@@ -484,11 +531,49 @@ TEST(Reduce, SmallSizesOffsetsAndAliasing) {
   }
 }
 
+// Large enough for the unrolled main loops; dst offset by one byte from alignment.
 TEST(Reduce, LargeUnaligned) {
   for (DataType t : kAllTypes) {
     for (ReduceOp op : kReduceOps) {
       const std::string err = CheckReduce(Implementations()[0].fn, t, op, 1000003, 1, Alias::kNone, 7);
       ASSERT_TRUE(err.empty()) << err;
+    }
+  }
+}
+
+// Every implementation on a few thousand elements with dst, a and b at different misalignments.
+TEST(Reduce, MixedOffsets) {
+  for (const Impl& impl : Implementations()) {
+    for (DataType t : kAllTypes) {
+      for (ReduceOp op : kReduceOps) {
+        const size_t es = SizeOf(t);
+        const Count n = 4099;
+        Rng rng(5);
+        std::vector<unsigned char> a(n * es + 3), b(n * es + 5), d(n * es + 7);
+        for (auto& c : a) c = static_cast<unsigned char>(rng.Next());
+        for (auto& c : b) c = static_cast<unsigned char>(rng.Next());
+        impl.fn(d.data() + 7, a.data() + 3, b.data() + 5, n, t, op);
+        for (Count i = 0; i < n; ++i) {
+          const uint64_t x = Load(t, a.data() + 3 + i * es), y = Load(t, b.data() + 5 + i * es);
+          const uint64_t got = Load(t, d.data() + 7 + i * es);
+          const Expect want = RefReduce(t, x, y, op);
+          ASSERT_TRUE(want.nan ? IsNaNBits(t, got) : got == want.bits)
+              << impl.name << " " << Name(t) << " " << Name(op) << " [" << i << "] " << Hex(x) << ", " << Hex(y)
+              << " -> " << Hex(got) << " want " << Hex(want.bits);
+        }
+      }
+    }
+  }
+}
+
+// Random 16-bit pairs (raw bit patterns: every class of value) through every implementation.
+TEST(Reduce, Float16PairsRandom) {
+  for (const Impl& impl : Implementations()) {
+    for (DataType t : {DataType::kFloat16, DataType::kBfloat16}) {
+      for (ReduceOp op : kReduceOps) {
+        const std::string err = CheckReduce(impl.fn, t, op, 1 << 16, 0, Alias::kNone, 31);
+        ASSERT_TRUE(err.empty()) << impl.name << ": " << err;
+      }
     }
   }
 }
@@ -609,9 +694,16 @@ Expect RefDivide(DataType t, uint64_t x, int n) {
 using DivideFn = std::function<void(void*, Count, DataType, int)>;
 
 TEST(DivideBy, MatchesReference) {
-  const std::vector<std::pair<const char*, DivideFn>> impls = {
+  std::vector<std::pair<std::string, DivideFn>> impls = {
       {"DivideBy", [](void* p, Count n, DataType t, int d) { DivideBy(p, n, t, d); }},
       {"DivideByScalar", [](void* p, Count n, DataType t, int d) { internal::DivideByScalar(p, n, t, d); }}};
+#if defined(CHORUS_HAVE_HWY)
+  for (int64_t target : SimdTargets()) {
+    impls.push_back({hwy::TargetName(target), [target](void* p, Count n, DataType t, int d) {
+                       WithTarget(target, [&] { internal::DivideBySimd(p, n, t, d); });
+                     }});
+  }
+#endif
   for (const auto& [name, fn] : impls) {
     for (DataType t : kAllTypes) {
       for (int divisor : {1, 2, 3, 7, 1000}) {
