@@ -79,6 +79,7 @@ RankResult MeasureCase(Backend& be, const Options& o, const Case& c) {
   }
   MeasurePlacement(be, o, c, p, bufs, false, &r.oop);
   MeasurePlacement(be, o, c, p, bufs, true, &r.ip);
+  be.EndCase();
   return r;
 }
 
