@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <set>
 
 #include "chorus-bench/channel.h"
 #include "chorus-bench/progress.h"
@@ -214,6 +215,7 @@ int Coordinate(const Options& o, int nranks, RunInfo info, std::vector<Group> gr
 
   const std::vector<Case> cases = MakeCases(o.coll, o.dtypes, o.ops, o.root, SizeSweep(o.sweep), nranks);
   Progress progress(o.progress, static_cast<int>(cases.size()));
+  std::set<std::string> noted;
   for (const Case& c : cases) {
     if (g_interrupted) break;
     std::vector<std::size_t> order(live.size());
@@ -255,10 +257,8 @@ int Coordinate(const Options& o, int nranks, RunInfo info, std::vector<Group> gr
     for (std::size_t g = 0; g < live.size(); ++g) {
       if (groups[g].info.baseline) continue;
       std::puts(TableRow(rows[g], base_rows, layout).c_str());
-      for (const Measure* m : {&rows[g].oop, &rows[g].ip}) {
-        if (m->outcome == Outcome::kError) std::printf("#  error (%s): %s\n", rows[g].Label().c_str(), m->message.c_str());
-      }
     }
+    for (const Row& row : rows) std::fputs(OutcomeNotes(row, &noted).c_str(), stdout);
     std::fflush(stdout);
     for (Row& r : rows) report.rows.push_back(std::move(r));
   }

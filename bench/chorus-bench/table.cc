@@ -126,6 +126,19 @@ std::string TableRow(const Row& row, const std::vector<const Row*>& baselines, c
   return s;
 }
 
+std::string OutcomeNotes(const Row& row, std::set<std::string>* seen) {
+  std::string s;
+  for (const Measure* m : {&row.oop, &row.ip}) {
+    const char* where = m == &row.oop ? "out-of-place" : "in-place";
+    if (m->outcome == Outcome::kError) {
+      s += "#  error (" + row.Label() + ", " + where + "): " + m->message + "\n";
+    } else if (m->outcome == Outcome::kUnsupported && seen->insert(row.Label() + m->message).second) {
+      s += "#  n/a (" + row.Label() + ", " + where + "): " + m->message + "\n";
+    }
+  }
+  return s;
+}
+
 std::string TableFooter(const Report& report, const std::vector<std::string>& primary,
                         const std::vector<std::string>& baselines) {
   std::string s;

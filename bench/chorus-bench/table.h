@@ -3,6 +3,7 @@
 // algorithm when several run, then per baseline its out-of-place time, busbw and our ratio.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ std::string Preamble(const RunInfo& info);       // "#" lines: command, settings
 std::string TableHeader(const TableLayout& layout);
 // One line, no newline. baselines[i] is the row of layout.baselines[i] for this case (or null).
 std::string TableRow(const Row& row, const std::vector<const Row*>& baselines, const TableLayout& layout);
+// Comment lines explaining a row's failures ("#  error (chorus): ...", every time) and why a
+// measurement is n/a ("#  n/a (mpi): MPI has no half datatype", once per distinct reason).
+std::string OutcomeNotes(const Row& row, std::set<std::string>* seen);
+
 // "# Out of bounds values : 0 OK", "# Avg bus bandwidth    : 1.23", and per baseline its totals and
 // the geometric-mean ratio. `primary` are the labels of the measured implementation.
 std::string TableFooter(const Report& report, const std::vector<std::string>& primary,
