@@ -37,7 +37,7 @@ std::unique_ptr<GroupLauncher> GlooLauncher(const Options& o, int nranks, const 
           ProcSpec p;
           p.argv = {bin_dir + "/chorus-bench-gloo"};
           for (const std::string& a : WorkerArgs(o)) p.argv.push_back(a);
-          p.argv.insert(p.argv.end(), {"--gloo-store", store, "--gloo-algo", variant, "--worker-dir", dir,
+          p.argv.insert(p.argv.end(), {"--gloo-store", store, "--gloo-algo", variant.empty() ? "ring" : variant, "--worker-dir", dir,
                                        "--worker-group", name});
           p.set_env = {{"CHORUS_RANK", std::to_string(r)}, {"CHORUS_WORLD_SIZE", std::to_string(nranks)}};
           procs.push_back(p);

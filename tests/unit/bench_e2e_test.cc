@@ -189,6 +189,36 @@ TEST_F(BenchE2E, BaselinesSideBySide) {
   }
 }
 
+TEST_F(BenchE2E, EveryBaselineCollective) {
+  const bool mpi = Exists(BinDir() + "/chorus-bench-mpi") && system("command -v mpirun >/dev/null 2>&1") == 0;
+  const bool gloo = Exists(BinDir() + "/chorus-bench-gloo");
+  if (!mpi && !gloo) GTEST_SKIP() << "no baseline built";
+  const std::string spec = mpi && gloo ? "mpi,gloo" : mpi ? "mpi" : "gloo";
+  for (const char* coll : {"allgather", "reducescatter", "alltoall", "broadcast", "reduce", "sendrecv"}) {
+    const Result r = Exec({bench_, coll, "--ranks", "3", "-b", "3K", "-e", "12K", "-f", "4", "-n", "2", "-w", "1", "-r",
+                           "1", "-d", "int32,half", "--baseline", spec});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(r.out.find("err"), std::string::npos) << coll << "\n" << r.out;
+    // int32 rows have baseline figures; half rows are n/a for MPI (no half type), not for Gloo.
+    const auto rows = Rows(r.out);
+    ASSERT_EQ(rows.size(), 4u) << r.out;
+    EXPECT_GT(std::stod(rows[0][15]), 0.0) << coll << "\n" << r.out;
+    if (mpi) {
+      EXPECT_EQ(rows[2][13], "n/a") << coll << "\n" << r.out;
+    }
+    if (mpi && gloo) {
+      EXPECT_GT(std::stod(rows[2][18]), 0.0) << coll << "\n" << r.out;
+    }
+    for (const char* b : {"baseline mpi ", "baseline gloo "}) {
+      const auto at = r.out.find(b);
+      if (at != std::string::npos) {
+        EXPECT_NE(r.out.find("out of bounds values 0 OK", at), std::string::npos) << coll << "\n" << r.out;
+        EXPECT_NE(r.out.find("failed measurements 0", at), std::string::npos) << coll << "\n" << r.out;
+      }
+    }
+  }
+}
+
 TEST_F(BenchE2E, MpiBaselineAlone) {
   const std::string mpi = BinDir() + "/chorus-bench-mpi";
   if (!Exists(mpi) || system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no MPI baseline";
