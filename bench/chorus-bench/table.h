@@ -1,6 +1,6 @@
 // The text table, laid out as nccl-tests prints it (same columns, widths and number formats), so
 // that its parsers and people's eyes work on ours. Extra columns go after the in-place #wrong: the
-// algorithm when several run, then per baseline its out-of-place time, busbw and our ratio.
+// algorithm when several run, then per baseline its out-of-place time, busbw, #wrong and our ratio.
 #pragma once
 
 #include <set>
@@ -13,7 +13,7 @@ namespace chorus::bench {
 
 struct TableLayout {
   bool show_variant = false;
-  std::vector<std::string> baselines;  // baseline labels, one column triple each
+  std::vector<std::string> baselines;  // baseline labels, four columns each
 };
 
 // nccl-tests' number format: `width` characters, 2 decimals while they fit, then 1, then 0, then

@@ -176,8 +176,11 @@ TEST_F(BenchE2E, BaselinesSideBySide) {
   const auto rows = Rows(r.out);
   ASSERT_EQ(rows.size(), 4u) << r.out;
   for (const auto& f : rows) {
-    ASSERT_EQ(f.size(), 13u + 3u * baselines) << r.out;
-    for (std::size_t b = 0; b < baselines; ++b) EXPECT_GT(std::stod(f[13 + 3 * b + 2]), 0.0) << r.out;  // ratio
+    ASSERT_EQ(f.size(), 13u + 4u * baselines) << r.out;
+    for (std::size_t b = 0; b < baselines; ++b) {
+      EXPECT_EQ(f[13 + 4 * b + 2], "0") << r.out;              // the baseline's #wrong
+      EXPECT_GT(std::stod(f[13 + 4 * b + 3]), 0.0) << r.out;  // ratio
+    }
   }
   if (mpi) {
     EXPECT_NE(r.out.find("baseline mpi"), std::string::npos);
@@ -202,12 +205,12 @@ TEST_F(BenchE2E, EveryBaselineCollective) {
     // int32 rows have baseline figures; half rows are n/a for MPI (no half type), not for Gloo.
     const auto rows = Rows(r.out);
     ASSERT_EQ(rows.size(), 4u) << r.out;
-    EXPECT_GT(std::stod(rows[0][15]), 0.0) << coll << "\n" << r.out;
+    EXPECT_GT(std::stod(rows[0][16]), 0.0) << coll << "\n" << r.out;
     if (mpi) {
       EXPECT_EQ(rows[2][13], "n/a") << coll << "\n" << r.out;
     }
     if (mpi && gloo) {
-      EXPECT_GT(std::stod(rows[2][18]), 0.0) << coll << "\n" << r.out;
+      EXPECT_GT(std::stod(rows[2][20]), 0.0) << coll << "\n" << r.out;
     }
     for (const char* b : {"baseline mpi ", "baseline gloo "}) {
       const auto at = r.out.find(b);

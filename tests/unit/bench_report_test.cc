@@ -151,6 +151,10 @@ TEST(BenchTable, RowsLineUpWithTheHeader) {
   }
   EXPECT_NE(line.find("ring"), std::string::npos);
   EXPECT_NE(line.find("  4.00"), std::string::npos);  // mpi takes 4x as long
+  base.oop.wrong = 3;  // no ratio against a wrong result
+  const std::string bad = TableRow(row, {&base}, layout);
+  EXPECT_EQ(bad.find("  4.00"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("     3       -"), std::string::npos) << bad;
   // nccl-tests' columns first, in its order.
   EXPECT_EQ(l2.substr(0, 110).find("size"), 8u);
   EXPECT_NE(l2.find("#wrong"), std::string::npos);
