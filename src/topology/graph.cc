@@ -235,7 +235,7 @@ std::string Describe(const Graph& g, NodeId id) {
   if (n.index >= 0) os << ", index " << n.index;
   if (n.numa >= 0) os << ", numa " << n.numa;
   if (n.cores > 0) os << ", " << n.cores << " cores";
-  if (n.memory > 0) os << ", " << FormatDouble(static_cast<double>(n.memory) / (1ull << 30)) << " GiB";
+  if (n.memory > 0) os << ", " << FormatDouble(std::round(static_cast<double>(n.memory) / (1ull << 30) * 100) / 100) << " GiB";
   if (n.bw_gbps > 0) {
     os << (n.kind == NodeKind::kNic ? ", port " : ", mem ") << FormatDouble(n.bw_gbps) << " GB/s";
   }
