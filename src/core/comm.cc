@@ -238,8 +238,7 @@ Status Communicator::RunCollective(const CommOp& requested) {
   params.timeout_ms = config_.timeout_ms;
   params.what = Name(op.coll);
   params.backoff = backoff_;
-  params.watch_all_ranks = true;
-  params.nranks = nranks_;
+
   return exec::Execute(*program, buffers, params);
 }
 
@@ -274,7 +273,6 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   params.timeout_ms = config_.timeout_ms;
   params.what = "send/recv";
   params.backoff = backoff_;
-  params.nranks = nranks_;
   return exec::Execute(program, buffers, params);
 }
 
