@@ -12,6 +12,7 @@
 #include <hwloc.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #endif
@@ -364,7 +365,7 @@ void Walker::CreateIoNodes() {
       l.pcie_width = it.link.width;
       l.bw_gbps = fig::PcieGbps(it.link.gen, it.link.width);
     } else if (it.hwloc_gbps > 0) {
-      l.bw_gbps = it.hwloc_gbps;
+      l.bw_gbps = std::round(it.hwloc_gbps * 1000) / 1000;  // a float in hwloc: drop its noise
     } else {
       l.bw_gbps = fig::PcieGbps(3, 16);
       unknown_speed = true;
