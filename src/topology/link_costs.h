@@ -44,6 +44,8 @@ struct LinkCostOptions {
   // Memory bandwidth (reads + writes) of a device whose node does not say (detected CPUs):
   // twice the 16.5 GB/s single-thread memcpy measured on the CI machine.
   double default_mem_bw_gbps = 33;
+  // The same for an accelerator whose node does not say (assumed: an HBM2e-class device).
+  double default_accel_mem_bw_gbps = 1500;
   // Software cost per message by level, added to alpha (microseconds); 0: hardware only.
   double overhead_us[kNumLinkLevels] = {};
 };

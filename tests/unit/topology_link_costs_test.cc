@@ -132,6 +132,16 @@ TEST(TopologyLinkCosts, OverheadAndDefaults) {
   EXPECT_NEAR(c.Pair(0, 1).alpha_s, 2.6e-6, 1e-15);
   o.efficiency[static_cast<int>(LinkType::kNvlink)] = 0;
   EXPECT_FALSE(LinkCosts::Compute(g, OnAccelerators(g, 2), o, &c).ok());
+
+  // Two ranks on one device copy through its memory: the node's figure, else the defaults.
+  std::vector<NodeId> shared = {g.Find("gpu0"), g.Find("gpu0")};
+  ASSERT_TRUE(LinkCosts::Compute(g, shared, LinkCostOptions{}, &c).ok());
+  EXPECT_EQ(c.Pair(0, 1).level, LinkLevel::kSameDevice);
+  EXPECT_NEAR(c.Pair(0, 1).bw_gbps, 3350 / 2.0, 1e-9);
+  Graph ua = MakeUalinkPod(64);  // its accelerators state no memory bandwidth
+  NodeId acc = ua.Find("h0.acc0");
+  ASSERT_TRUE(LinkCosts::Compute(ua, {acc, acc}, LinkCostOptions{}, &c).ok());
+  EXPECT_NEAR(c.Pair(0, 1).bw_gbps, LinkCostOptions{}.default_accel_mem_bw_gbps / 2, 1e-9);
 }
 
 TEST(TopologyLinkCosts, Errors) {
