@@ -90,6 +90,7 @@ Status Communicator::Create(const chorusUniqueId& id, int nranks, Rank rank, con
   CHORUS_RETURN_IF_ERROR(
       shm::ShmConnections::Create(comm->bootstrap_.get(), shm::ShmOptionsFromEnv(config.channels), &shm));
   comm->conns_ = std::move(shm);
+  comm->backoff_ = BackoffPolicy::For(nranks);
   CHORUS_INFO(kInit, "%s: rank %d of %d ready (shm, %d channel(s), timeout %lld ms)", config.name.c_str(),
               rank, nranks, config.channels, static_cast<long long>(config.timeout_ms));
   *out = std::move(comm);
@@ -227,6 +228,7 @@ Status Communicator::RunCollective(const CommOp& requested) {
   params.abort_flag = &abort_;
   params.timeout_ms = config_.timeout_ms;
   params.what = Name(op.coll);
+  params.backoff = backoff_;
   return exec::Execute(*program, buffers, params);
 }
 
@@ -260,6 +262,7 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   params.abort_flag = &abort_;
   params.timeout_ms = config_.timeout_ms;
   params.what = "send/recv";
+  params.backoff = backoff_;
   return exec::Execute(program, buffers, params);
 }
 

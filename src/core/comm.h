@@ -16,6 +16,7 @@
 #include "chorus/chorus.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "exec/waiter.h"
 #include "transports/transport.h"
 
 namespace chorus {
@@ -85,6 +86,7 @@ class Communicator {
   std::atomic<bool> abort_{false};
   std::atomic<int> active_calls_{0};
   Status broken_;
+  BackoffPolicy backoff_;
   uint64_t collective_seq_ = 0;
   std::vector<char> scratch_;
   uint8_t barrier_in_ = 0;

@@ -270,7 +270,7 @@ Status Engine::Run() {
     }
   }
   const auto deadline = Clock::now() + std::chrono::milliseconds(params_.timeout_ms);
-  Backoff backoff;
+  Backoff backoff(params_.backoff);
   uint64_t idle = 0;
   for (;;) {
     bool all_done = true;

@@ -460,7 +460,7 @@ std::string CheckReduce(const ReduceFn& fn, DataType t, ReduceOp op, Count count
 }
 
 struct Impl {
-  const char* name;
+  std::string name;
   ReduceFn fn;
 };
 
@@ -493,11 +493,14 @@ std::vector<Impl> Implementations() {
          internal::ReduceScalar(d, a, b, n, t, o);
        }}};
 #if defined(CHORUS_HAVE_HWY)
+  // Each target with cached stores, and with streaming stores (as used for large results).
   for (int64_t target : SimdTargets()) {
-    impls.push_back({hwy::TargetName(target), [target](void* d, const void* a, const void* b, Count n, DataType t,
-                                                      ReduceOp o) {
-                       WithTarget(target, [&] { internal::ReduceSimd(d, a, b, n, t, o); });
-                     }});
+    for (bool nt : {false, true}) {
+      impls.push_back({std::string(hwy::TargetName(target)) + (nt ? "+streaming" : ""), [target, nt](void* d, const void* a, const void* b, Count n,
+                                                                 DataType t, ReduceOp o) {
+                         WithTarget(target, [&] { internal::ReduceSimd(d, a, b, n, t, o, nt); });
+                       }});
+    }
   }
 #endif
   return impls;
@@ -518,8 +521,10 @@ TEST(Reduce, SmallSizesOffsetsAndAliasing) {
   for (const Impl& impl : Implementations()) {
     for (DataType t : kAllTypes) {
       for (ReduceOp op : kReduceOps) {
-        for (Count n : {Count{0}, Count{1}, Count{7}, Count{33}, Count{100}, Count{257}}) {
-          for (size_t off : {size_t{0}, size_t{1}}) {
+        for (Count n : {Count{0}, Count{1}, Count{7}, Count{33}, Count{100}, Count{257}, Count{1000}}) {
+          // Offset 1 misaligns the elements; 3 elements keeps them aligned but not to the vector
+          // (streaming stores then start after a partial head).
+          for (size_t off : {size_t{0}, size_t{1}, 3 * SizeOf(t)}) {
             for (Alias al : {Alias::kNone, Alias::kDstIsA, Alias::kDstIsB}) {
               const std::string err = CheckReduce(impl.fn, t, op, n, off, al, 1000 + n);
               ASSERT_TRUE(err.empty()) << impl.name << ": " << err;
