@@ -17,12 +17,12 @@ namespace {
 using nvmlReturn_t = int;
 using nvmlDevice_t = struct NvmlDeviceOpaque*;
 constexpr nvmlReturn_t kNvmlSuccess = 0;
-constexpr unsigned kNvmlMaxLinks = 18;            // NVML_NVLINK_MAX_LINKS
-constexpr int kNvmlRemoteSwitch = 2;              // NVML_NVLINK_DEVICE_TYPE_SWITCH
-constexpr int kNvmlRemoteGpu = 0;                 // NVML_NVLINK_DEVICE_TYPE_GPU
-constexpr int kNvmlClockMem = 2;                  // NVML_CLOCK_MEM
+constexpr unsigned kNvmlMaxLinks = 18;  // NVML_NVLINK_MAX_LINKS
+constexpr int kNvmlRemoteSwitch = 2;    // NVML_NVLINK_DEVICE_TYPE_SWITCH
+constexpr int kNvmlRemoteGpu = 0;       // NVML_NVLINK_DEVICE_TYPE_GPU
+constexpr int kNvmlClockMem = 2;        // NVML_CLOCK_MEM
 
-struct NvmlPciInfo {                              // nvmlPciInfo_t (v3)
+struct NvmlPciInfo {  // nvmlPciInfo_t (v3)
   char busIdLegacy[16];
   unsigned domain;
   unsigned bus;
@@ -31,7 +31,7 @@ struct NvmlPciInfo {                              // nvmlPciInfo_t (v3)
   unsigned pciSubSystemId;
   char busId[32];
 };
-struct NvmlMemory {                               // nvmlMemory_t
+struct NvmlMemory {  // nvmlMemory_t
   unsigned long long total;
   unsigned long long free;
   unsigned long long used;
@@ -50,8 +50,8 @@ struct Nvml {
   nvmlReturn_t (*LinkState)(nvmlDevice_t, unsigned, int*) = nullptr;
   nvmlReturn_t (*LinkRemotePci)(nvmlDevice_t, unsigned, NvmlPciInfo*) = nullptr;
   nvmlReturn_t (*LinkRemoteType)(nvmlDevice_t, unsigned, int*) = nullptr;  // optional
-  nvmlReturn_t (*BusWidth)(nvmlDevice_t, unsigned*) = nullptr;              // optional
-  nvmlReturn_t (*MaxClock)(nvmlDevice_t, int, unsigned*) = nullptr;         // optional
+  nvmlReturn_t (*BusWidth)(nvmlDevice_t, unsigned*) = nullptr;             // optional
+  nvmlReturn_t (*MaxClock)(nvmlDevice_t, int, unsigned*) = nullptr;        // optional
 
   ~Nvml() {
     if (lib != nullptr) dlclose(lib);
@@ -70,7 +70,8 @@ struct Nvml {
     return Load(&Init, "nvmlInit_v2") && Load(&Shutdown, "nvmlShutdown") &&
            Load(&GetCount, "nvmlDeviceGetCount_v2") && Load(&GetHandle, "nvmlDeviceGetHandleByIndex_v2") &&
            Load(&GetPci, "nvmlDeviceGetPciInfo_v3") && Load(&GetName, "nvmlDeviceGetName") &&
-           Load(&GetMemory, "nvmlDeviceGetMemoryInfo") && Load(&GetCc, "nvmlDeviceGetCudaComputeCapability") &&
+           Load(&GetMemory, "nvmlDeviceGetMemoryInfo") &&
+           Load(&GetCc, "nvmlDeviceGetCudaComputeCapability") &&
            Load(&LinkState, "nvmlDeviceGetNvLinkState") &&
            Load(&LinkRemotePci, "nvmlDeviceGetNvLinkRemotePciInfo_v2");
   }
@@ -93,7 +94,8 @@ void ProbeNvml(Graph* g, NodeId host) {
   Nvml nv;
   if (!nv.Open()) {
     const char* err = dlerror();
-    CHORUS_INFO(kTopo, "NVML not found (%s): no NVLink information", err != nullptr ? err : "missing symbols");
+    CHORUS_INFO(kTopo, "NVML not found (%s): no NVLink information",
+                err != nullptr ? err : "missing symbols");
     return;
   }
   if (nv.Init() != kNvmlSuccess) {
@@ -129,7 +131,8 @@ void ProbeNvml(Graph* g, NodeId host) {
       l.bw_gbps = fig::PcieGbps(3, 16);
       l.latency_us = fig::kPcieLatencyUs;
       g->AddLink(l);
-      CHORUS_INFO(kTopo, "NVML GPU %u (%s) unseen by hwloc: PCIe Gen3 x16 to the CPU assumed", i, bus.c_str());
+      CHORUS_INFO(kTopo, "NVML GPU %u (%s) unseen by hwloc: PCIe Gen3 x16 to the CPU assumed", i,
+                  bus.c_str());
     }
     Node& n = g->mutable_node(gpu.node);
     n.index = static_cast<int>(i);
@@ -187,7 +190,8 @@ void ProbeNvml(Graph* g, NodeId host) {
     g->AddLink(l);
   }
   int min_version = 0;
-  for (const Gpu& gpu : gpus) min_version = min_version == 0 ? gpu.version : std::min(min_version, gpu.version);
+  for (const Gpu& gpu : gpus)
+    min_version = min_version == 0 ? gpu.version : std::min(min_version, gpu.version);
   for (const auto& [key, n] : to_switch) {
     NodeId sw = FindByPci(*g, host, key.second);
     if (sw == kNoNode) {

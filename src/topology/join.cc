@@ -72,7 +72,8 @@ Status JoinHosts(const std::vector<Graph>& per_rank, const JoinOptions& opts, Gr
       nics.emplace_back(base + nic, bw);
     }
     if (!has_nic) {
-      CHORUS_INFO(kTopo, "join: host %s has no NIC: one of %.1f GB/s assumed", key.c_str(), fig::kDefaultNicGbps);
+      CHORUS_INFO(kTopo, "join: host %s has no NIC: one of %.1f GB/s assumed", key.c_str(),
+                  fig::kDefaultNicGbps);
       Node n;
       n.kind = NodeKind::kNic;
       n.id = p + "nic-assumed";

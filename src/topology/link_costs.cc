@@ -210,11 +210,12 @@ std::string LinkCosts::Summary() const {
   }
   for (int l = 1; l < kNumLinkLevels; ++l) {
     if (stats[l].pairs == 0) continue;
-    os << "  groups at " << Name(static_cast<LinkLevel>(l)) << " level: " << Groups(static_cast<LinkLevel>(l)).size()
-       << "\n";
+    os << "  groups at " << Name(static_cast<LinkLevel>(l))
+       << " level: " << Groups(static_cast<LinkLevel>(l)).size() << "\n";
   }
   for (const ReducingDomain& d : reducing_) {
-    os << "  reducing switch " << d.name << ": " << d.ranks.size() << " ranks, " << FormatReduceCaps(d.caps) << "\n";
+    os << "  reducing switch " << d.name << ": " << d.ranks.size() << " ranks, " << FormatReduceCaps(d.caps)
+       << "\n";
   }
   return os.str();
 }

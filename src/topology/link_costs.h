@@ -81,9 +81,9 @@ class LinkCosts {
   std::string Summary() const;
 
  private:
-  std::vector<int> rank_slot_;      // rank -> index of its distinct node
+  std::vector<int> rank_slot_;  // rank -> index of its distinct node
   std::vector<NodeId> slot_node_;
-  std::vector<PairCost> slot_cost_; // slots x slots
+  std::vector<PairCost> slot_cost_;  // slots x slots
   std::vector<NodeId> rank_host_;
   std::vector<ReducingDomain> reducing_;
   LinkLevel worst_ = LinkLevel::kSameDevice;

@@ -29,8 +29,8 @@ Status PlaceRanks(const Graph& g, int nranks, const PlaceOptions& o, std::vector
     int64_t capacity = static_cast<int64_t>(devs.size()) * o.ranks_per_device;
     if (nranks > capacity) {
       return InvalidArgument("placement: " + std::to_string(nranks) + " ranks do not fit on " +
-                             std::to_string(devs.size()) + " accelerators x " + std::to_string(o.ranks_per_device) +
-                             " rank(s) each");
+                             std::to_string(devs.size()) + " accelerators x " +
+                             std::to_string(o.ranks_per_device) + " rank(s) each");
     }
     for (int r = 0; r < nranks; ++r) out.push_back(devs[static_cast<size_t>(r / o.ranks_per_device)]);
     *rank_node = std::move(out);
@@ -52,8 +52,10 @@ Status PlaceRanks(const Graph& g, int nranks, const PlaceOptions& o, std::vector
   }
   std::vector<NodeId> mems = g.NodesOfKind(NodeKind::kNuma, host);
   if (mems.empty()) mems = g.NodesOfKind(NodeKind::kCpu, host);
-  if (mems.empty()) return InvalidArgument("placement: host '" + g.node(host).id + "' has no CPU or NUMA node");
-  std::stable_sort(mems.begin(), mems.end(), [&](NodeId a, NodeId b) { return g.node(a).index < g.node(b).index; });
+  if (mems.empty())
+    return InvalidArgument("placement: host '" + g.node(host).id + "' has no CPU or NUMA node");
+  std::stable_sort(mems.begin(), mems.end(),
+                   [&](NodeId a, NodeId b) { return g.node(a).index < g.node(b).index; });
   int total = 0;
   for (NodeId m : mems) {
     int cores = std::max(1, g.node(m).cores);

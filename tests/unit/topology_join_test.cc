@@ -44,10 +44,9 @@ TEST(TopologyJoin, HostsDedupAndConnect) {
   EXPECT_EQ(g.links_of(g.Find("net")).size(), 9u);  // 8 DGX NICs + the assumed one
 
   // Ranks 0,1 on host A's NUMA node, ranks 2,3 on DGX GPUs 0 and 1.
-  std::vector<NodeId> nodes = {FindDevice(g, host_of_rank[0], NodeKind::kNuma, 0),
-                               FindDevice(g, host_of_rank[1], NodeKind::kNuma, 0),
-                               FindDevice(g, host_of_rank[2], NodeKind::kGpu, 0),
-                               FindDevice(g, host_of_rank[3], NodeKind::kGpu, 1)};
+  std::vector<NodeId> nodes = {
+      FindDevice(g, host_of_rank[0], NodeKind::kNuma, 0), FindDevice(g, host_of_rank[1], NodeKind::kNuma, 0),
+      FindDevice(g, host_of_rank[2], NodeKind::kGpu, 0), FindDevice(g, host_of_rank[3], NodeKind::kGpu, 1)};
   for (NodeId n : nodes) ASSERT_NE(n, kNoNode);
   LinkCosts c;
   s = LinkCosts::Compute(g, nodes, LinkCostOptions{}, &c);

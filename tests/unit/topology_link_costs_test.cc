@@ -183,8 +183,8 @@ TEST(TopologyLinkCosts, UalinkPodAtScale) {
   LinkCosts c = Costs(g, OnAccelerators(g, 256));
   EXPECT_EQ(c.Groups(LinkLevel::kSwitchDomain).size(), 1u);
   EXPECT_EQ(c.Hosts().size(), 32u);
-  EXPECT_EQ(c.Pair(0, 63).hops, 2);   // same leaf
-  EXPECT_EQ(c.Pair(0, 64).hops, 4);   // through a spine
+  EXPECT_EQ(c.Pair(0, 63).hops, 2);  // same leaf
+  EXPECT_EQ(c.Pair(0, 64).hops, 4);  // through a spine
   EXPECT_NEAR(c.Pair(0, 64).bw_gbps, 400 * 0.93, 1e-9);
   EXPECT_LT(c.Pair(0, 63).alpha_s, c.Pair(0, 64).alpha_s);
   EXPECT_FALSE(c.Pair(0, 64).switch_reduce);
