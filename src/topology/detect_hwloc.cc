@@ -394,6 +394,12 @@ bool DetectHwloc(const DetectOptions& opts, Graph* g, NodeId host) {
     return false;
   }
   hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_ALL);
+  // Components we skip: the vendor ones would start the vendors' runtimes inside hwloc (slow; we
+  // probe NVML and ROCm SMI ourselves), gl queries X displays, and pci (libpciaccess) repeats what
+  // the linux component reads from sysfs and leaks memory when it is unloaded.
+  for (const char* c : {"pci", "opencl", "gl", "cuda", "nvml", "rsmi", "levelzero"}) {
+    hwloc_topology_set_components(t, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, c);
+  }
   if (!opts.hwloc_xml.empty() && hwloc_topology_set_xml(t, opts.hwloc_xml.c_str()) != 0) {
     CHORUS_WARN(kTopo, "hwloc cannot use XML %s: falling back to sysconf", opts.hwloc_xml.c_str());
     hwloc_topology_destroy(t);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -104,5 +105,9 @@ Status PlaceRanks(const Graph& g, int nranks, const PlaceOptions& opts, std::vec
 // The node of device `index` of `kind` on `host` (GPU n, NIC n, NUMA node with OS index n);
 // kNoNode if none.
 NodeId FindDevice(const Graph& g, NodeId host, NodeKind kind, int index);
+// The node on `host` whose PCI bus id is `bus_id` ("0000:17:00.0", "00000000:17:00.0" as
+// NVML and CUDA write it, or "17:00.0"; any case): how a CUDA / HIP device, whose index depends on
+// CUDA_VISIBLE_DEVICES, finds its node. kNoNode if none or `bus_id` does not parse.
+NodeId FindDeviceByPci(const Graph& g, NodeId host, std::string_view bus_id);
 
 }  // namespace chorus::topo

@@ -135,7 +135,8 @@ Status Reader::Double(const pugi::xml_node& n, const char* attr, double lo, doub
 Status Reader::ReadNode(const pugi::xml_node& e, NodeId host, Graph* g) {
   bool is_host = std::strcmp(e.name(), "host") == 0;
   if (is_host) {
-    CHORUS_RETURN_IF_ERROR(CheckAttributes(e, {"id", "name", "hostid", "index", "cores", "memory"}));
+    CHORUS_RETURN_IF_ERROR(
+        CheckAttributes(e, {"id", "name", "hostid", "index", "numa", "cores", "memory", "bw", "pci"}));
     CHORUS_RETURN_IF_ERROR(CheckChildren(e, {"node"}));
   } else {
     std::initializer_list<const char*> attrs = {"id",     "kind", "name", "index", "numa",  "cores",

@@ -172,6 +172,15 @@ TEST(TopologyLinkCosts, Errors) {
   EXPECT_NE(nodes[1], nodes[2]);
   EXPECT_EQ(FindDevice(g, g.Find("h0"), NodeKind::kGpu, 6), g.Find("gpu6"));
   EXPECT_EQ(FindDevice(g, g.Find("h0"), NodeKind::kGpu, 8), kNoNode);
+  Graph pci = g;
+  pci.mutable_node(pci.Find("gpu5")).pci = "0000:9a:00.0";
+  NodeId h0 = pci.Find("h0");
+  EXPECT_EQ(FindDeviceByPci(pci, h0, "0000:9a:00.0"), pci.Find("gpu5"));
+  EXPECT_EQ(FindDeviceByPci(pci, h0, "00000000:9A:00.0"), pci.Find("gpu5"));
+  EXPECT_EQ(FindDeviceByPci(pci, h0, "9a:00.0"), pci.Find("gpu5"));
+  EXPECT_EQ(FindDeviceByPci(pci, h0, "0000:9b:00.0"), kNoNode);
+  EXPECT_EQ(FindDeviceByPci(pci, h0, "9a:00.0x"), kNoNode);
+  EXPECT_EQ(FindDeviceByPci(pci, h0, "garbage"), kNoNode);
   PlaceOptions cores;
   cores.on = PlaceOn::kHostCores;
   Graph ua = MakeUalinkPod(64);

@@ -17,9 +17,13 @@ namespace {
 
 // tests/unit/<this file> -> the source tree's root.
 std::string SourceRoot() {
-  std::string f = __FILE__;
-  for (int i = 0; i < 3; ++i) f = f.substr(0, f.find_last_of('/'));
-  return f;
+  std::string f = __FILE__;  // absolute in CMake builds
+  for (int i = 0; i < 3; ++i) {
+    size_t slash = f.find_last_of('/');
+    if (slash == std::string::npos) return ".";  // a relative path: assume the source root is cwd
+    f = f.substr(0, slash);
+  }
+  return f.empty() ? "/" : f;
 }
 
 std::string ReadAll(const std::string& path) {
@@ -68,6 +72,12 @@ TEST(TopologyXml, RoundTripKeepsEveryField) {
   h.id = "h";
   h.name = "host one";
   h.hostid = "abc:123";
+  h.index = 2;
+  h.numa = 0;
+  h.cores = 64;
+  h.memory = 123;
+  h.bw_gbps = 5;
+  h.pci = "none";
   NodeId host = g.AddNode(h);
   Node n;
   n.kind = NodeKind::kGpu;
