@@ -8,6 +8,7 @@
 #include "core/env.h"
 #include "core/log.h"
 #include "exec/host_engine.h"
+#include "topology/detect.h"
 #include "transports/shm/shm_transport.h"
 
 namespace chorus {
@@ -20,23 +21,6 @@ constexpr size_t kMaxCachedPrograms = 256;
 uint64_t Mix(uint64_t h, uint64_t v) {
   h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
   return h * 0xBF58476D1CE4E5B9ull;
-}
-
-// Hosts are told apart by hostname + boot id (CHORUS_HOSTID overrides), so that containers or
-// namespaces on one kernel that share /dev/shm count as one host.
-std::string HostIdentity() {
-  std::string id = EnvString("CHORUS_HOSTID");
-  if (!id.empty()) return id;
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  id = host;
-  if (FILE* f = fopen("/proc/sys/kernel/random/boot_id", "r")) {
-    char boot[64] = {0};
-    if (fgets(boot, sizeof(boot), f) != nullptr) id += std::string(":") + boot;
-    fclose(f);
-  }
-  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-  return id;
 }
 
 }  // namespace
@@ -85,7 +69,7 @@ Status Communicator::Init(const chorusUniqueId& id) {
   // Which ranks share this host? The first wave has only the shared-memory transport.
   constexpr size_t kHostBytes = 256;
   std::vector<char> hosts(static_cast<size_t>(nranks) * kHostBytes, 0);
-  std::string me = HostIdentity();
+  std::string me = topo::HostId();  // hostname + boot id, or CHORUS_HOSTID
   strncpy(&hosts[static_cast<size_t>(rank) * kHostBytes], me.c_str(), kHostBytes - 1);
   CHORUS_RETURN_IF_ERROR(comm->bootstrap_->AllGather(hosts.data(), kHostBytes));
   for (Rank r = 0; r < nranks; ++r) {
