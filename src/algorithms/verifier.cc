@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -131,8 +133,8 @@ struct Unit {
   uint32_t wait_msg = kNil;
   size_t switch_seq = 0;
   bool at_switch = false;
-  // Sends posted and not yet received, by (storage, first element).
-  std::multimap<std::pair<int, Count>, uint32_t> pending;
+  // Sends posted and not yet received: (storage, first element, message).
+  std::set<std::tuple<int, Count, uint32_t>> pending;
   Count max_pending_len = 0;
 };
 
@@ -383,7 +385,7 @@ class Verifier {
       msgs_[q.last].next = id;
       q.last = id;
     }
-    u.pending.emplace(std::make_pair(reg.storage, reg.lo), id);
+    u.pending.emplace(reg.storage, reg.lo, id);
     u.max_pending_len = std::max(u.max_pending_len, reg.hi - reg.lo);
     Wake(UnitOf(to, u.ch));
   }
@@ -392,13 +394,7 @@ class Verifier {
   void Drain(uint32_t id) {
     Msg& m = msgs_[id];
     Unit& u = units_[m.unit];
-    auto range = u.pending.equal_range({m.region.storage, m.region.lo});
-    for (auto it = range.first; it != range.second; ++it) {
-      if (it->second == id) {
-        u.pending.erase(it);
-        break;
-      }
-    }
+    u.pending.erase({m.region.storage, m.region.lo, id});
     if (u.wait == Wait::kDrain && u.wait_msg == id) Wake(m.unit);
     m.vals.clear();
     free_.push_back(id);
@@ -408,10 +404,10 @@ class Verifier {
   uint32_t Hazard(const Unit& u, const Region& g) const {
     if (u.pending.empty()) return kNil;
     Count from = g.lo > u.max_pending_len ? g.lo - u.max_pending_len : 0;
-    for (auto it = u.pending.lower_bound({g.storage, from});
-         it != u.pending.end() && it->first < std::make_pair(g.storage, g.hi); ++it) {
-      const Region& p = msgs_[it->second].region;
-      if (p.hi > g.lo) return it->second;
+    for (auto it = u.pending.lower_bound({g.storage, from, 0});
+         it != u.pending.end() && std::get<0>(*it) == g.storage && std::get<1>(*it) < g.hi; ++it) {
+      uint32_t id = std::get<2>(*it);
+      if (msgs_[id].region.hi > g.lo) return id;
     }
     return kNil;
   }
