@@ -130,7 +130,7 @@ TEST(Generators, StructureSweep) {
       for (int n : {1, 2, 3, 4, 5, 7, 8, 13, 16}) {
         for (Count count : {Count{0}, Count{1}, Count(n - 1), Count(n + 3), Count{200}}) {
           for (int channels : {1, 3}) {
-            for (Bytes chunk : {Bytes{0}, Bytes{12}}) {
+            for (Bytes chunk : {Bytes{0}, Bytes{40}}) {
               for (bool in_place : {false, true}) {
                 CollArgs a;
                 a.coll = coll;
