@@ -147,8 +147,8 @@ struct SwitchGroup {
 
 class Verifier {
  public:
-  Verifier(const CollArgs& args, const std::vector<RankProgram>& progs)
-      : args_(args), progs_(progs), n_(args.nranks) {}
+  Verifier(const std::vector<CollArgs>& rank_args, const std::vector<RankProgram>& progs)
+      : rank_args_(rank_args), args_(rank_args.at(0)), progs_(progs), n_(args_.nranks) {}
 
   Status Run(VerifyStats* stats) {
     CHORUS_RETURN_IF_ERROR(CheckShape());
@@ -180,13 +180,17 @@ class Verifier {
 
   Status CheckShape() {
     if (n_ < 1) return InvalidArgument("schedule: nranks must be >= 1");
-    if (progs_.size() != static_cast<size_t>(n_))
-      return InternalError("schedule: expected one program per rank");
+    if (progs_.size() != static_cast<size_t>(n_) || rank_args_.size() != static_cast<size_t>(n_))
+      return InternalError("schedule: expected one program and one set of arguments per rank");
+    for (const CollArgs& a : rank_args_) {
+      if (a.coll != args_.coll || a.nranks != n_ || a.count != args_.count || a.root != args_.root)
+        return InvalidArgument("schedule: ranks disagree on the collective, nranks, count or root");
+    }
     for (Rank r = 0; r < n_; ++r) {
       if (progs_[r].rank != r || progs_[r].nranks != n_)
         return InternalError("schedule: program " + std::to_string(r) +
                              " is for another rank or rank count");
-      layout_.push_back(MakeLayout(ArgsForRank(args_, r), r, progs_[r].scratch_elems));
+      layout_.push_back(MakeLayout(rank_args_[r], r, progs_[r].scratch_elems));
     }
     return Status::Ok();
   }
@@ -200,7 +204,7 @@ class Verifier {
 
   Status CheckSteps() {
     for (Rank r = 0; r < n_; ++r) {
-      const CollArgs a = ArgsForRank(args_, r);
+      const CollArgs& a = rank_args_[r];
       for (size_t c = 0; c < progs_[r].channels.size(); ++c) {
         const auto& steps = progs_[r].channels[c].steps;
         for (size_t i = 0; i < steps.size(); ++i) {
@@ -723,7 +727,7 @@ class Verifier {
     std::vector<Piece> reference;
     bool have_reference = false;
     for (Rank r = 0; r < n_; ++r) {
-      if (!ArgsForRank(args_, r).has_output) continue;
+      if (!rank_args_[r].has_output) continue;
       std::vector<Piece> out = Output(r);
       Count e = 0;
       for (const Piece& p : out) {
@@ -784,6 +788,7 @@ class Verifier {
     return Status::Ok();
   }
 
+  const std::vector<CollArgs>& rank_args_;
   const CollArgs& args_;
   const std::vector<RankProgram>& progs_;
   const int n_;
@@ -802,10 +807,19 @@ class Verifier {
 
 }  // namespace
 
+Status VerifySchedule(const std::vector<CollArgs>& rank_args,
+                      const std::vector<RankProgram>& programs, VerifyStats* stats) {
+  if (rank_args.empty()) return InvalidArgument("schedule: no ranks");
+  Verifier v(rank_args, programs);
+  return v.Run(stats);
+}
+
 Status VerifySchedule(const CollArgs& args, const std::vector<RankProgram>& programs,
                       VerifyStats* stats) {
-  Verifier v(args, programs);
-  return v.Run(stats);
+  if (args.nranks < 1) return InvalidArgument("schedule: nranks must be >= 1");
+  std::vector<CollArgs> rank_args;
+  for (Rank r = 0; r < args.nranks; ++r) rank_args.push_back(ArgsForRank(args, r));
+  return VerifySchedule(rank_args, programs, stats);
 }
 
 Status VerifyAlgorithm(const Algorithm& algorithm, const CollArgs& args, VerifyStats* stats) {

@@ -93,8 +93,12 @@ Status ParseAlgoOverride(const std::string& text, AlgoOverride* out) {
   return Status::Ok();
 }
 
-Status Choose(const sched::CollArgs& base, const LinkModel& model, const AlgoOverride& force,
+Status Choose(const sched::CollArgs& call, const LinkModel& model, const AlgoOverride& force,
               Choice* out) {
+  // Whether a call is in place is decided per rank (by its pointers) and changes only local
+  // copies, never the messages: price every call out of place so that all ranks choose alike.
+  sched::CollArgs base = call;
+  base.in_place = false;
   const std::string& forced = force.For(base.coll);
   std::vector<const sched::Algorithm*> algos;
   if (!forced.empty()) {
@@ -168,6 +172,7 @@ Status Choose(const sched::CollArgs& base, const LinkModel& model, const AlgoOve
   for (size_t i = 1; i < best.size(); ++i)
     if (best[i].est_seconds < best[win].est_seconds) win = i;
   *out = best[win];
+  out->args.in_place = call.in_place;
   out->forced = !forced.empty();
   out->runner_up.clear();
   out->runner_up_seconds = 0;
@@ -196,12 +201,14 @@ Tuner::Tuner(LinkModel model) : model_(std::move(model)) {
 Status Tuner::Choose(const sched::CollArgs& base, Choice* out) {
   CHORUS_RETURN_IF_ERROR(force_status_);
   Key key{static_cast<int>(base.coll), base.count, base.elem_size, base.nranks, base.root,
-          static_cast<int>(base.op), base.in_place, base.ranks_per_node, base.has_reducing_switch};
+          static_cast<int>(base.op), base.ranks_per_node, base.has_reducing_switch};
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(key);
     if (it != cache_.end()) {
       *out = it->second;
+      out->args.in_place = base.in_place;
+      out->args.has_output = base.has_output;
       return Status::Ok();
     }
   }

@@ -40,8 +40,11 @@ struct AlgoOverride {
 };
 Status ParseAlgoOverride(const std::string& text, AlgoOverride* out);
 
-// Prices the candidates for `base` (its channels and chunk_bytes are ignored; has_output is set
-// per rank) and returns the cheapest. No caching, no environment.
+// Prices the candidates for `base` and returns the cheapest. Its channels and chunk_bytes are
+// ignored (chosen), has_output is set per rank, and it is priced out of place whatever in_place
+// says (in-place-ness is per rank and never changes a schedule's messages, so ranks that differ
+// in it still choose alike); out->args carries base's in_place and has_output back. No caching,
+// no environment.
 Status Choose(const sched::CollArgs& base, const LinkModel& model, const AlgoOverride& force,
               Choice* out);
 
@@ -53,7 +56,7 @@ class Tuner {
   const LinkModel& model() const { return model_; }
 
  private:
-  using Key = std::tuple<int, Count, Bytes, int, Rank, int, bool, int, bool>;
+  using Key = std::tuple<int, Count, Bytes, int, Rank, int, int, bool>;
   LinkModel model_;
   AlgoOverride force_;
   Status force_status_;

@@ -175,6 +175,22 @@ TEST(Tuner, SmallMessagesPickFewLatenciesLargeOnesBandwidth) {
   }
 }
 
+TEST(Tuner, InPlaceRanksChooseLikeTheOthers) {
+  LinkModel m = DefaultHostModel();
+  for (Count count : {Count{4}, Count{1} << 16, Count{1} << 22}) {
+    CollArgs a = Args(Collective::kAllReduce, 6, count);
+    Choice out_of_place, in_place;
+    ASSERT_TRUE(Choose(a, m, AlgoOverride(), &out_of_place).ok());
+    a.in_place = true;
+    ASSERT_TRUE(Choose(a, m, AlgoOverride(), &in_place).ok());
+    EXPECT_EQ(in_place.algorithm, out_of_place.algorithm);
+    EXPECT_EQ(in_place.args.channels, out_of_place.args.channels);
+    EXPECT_EQ(in_place.args.chunk_bytes, out_of_place.args.chunk_bytes);
+    EXPECT_TRUE(in_place.args.in_place);
+    EXPECT_FALSE(out_of_place.args.in_place);
+  }
+}
+
 TEST(Tuner, EveryCollectiveGetsAChoice) {
   LinkModel m = DefaultHostModel();
   for (Collective coll : {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,

@@ -241,6 +241,35 @@ TEST(Verifier, HugeCountsBeyondThirtyTwoBits) {
   EXPECT_GT(cases, 6u);
 }
 
+// In-place-ness is decided per rank by its pointers: schedules must work when only some ranks
+// are in place (generators change only local copies with it, never the messages).
+TEST(Verifier, RanksMayDifferInWhetherTheyAreInPlace) {
+  size_t cases = 0;
+  for (const Algorithm& algo : Algorithms()) {
+    for (Collective coll : kColls) {
+      for (int n : {2, 3, 5, 8}) {
+        for (int pattern = 0; pattern < 2; ++pattern) {
+          CollArgs base = Case(coll, n, static_cast<Count>(n + 3), 2, 0, false, ReduceOp::kSum);
+          if (!algo.applies(base)) continue;
+          std::vector<CollArgs> rank_args;
+          std::vector<RankProgram> programs(static_cast<size_t>(n));
+          for (Rank r = 0; r < n; ++r) {
+            CollArgs a = ArgsForRank(base, r);
+            a.in_place = (r + pattern) % 2 == 0;
+            ASSERT_TRUE(algo.generate(a, r, &programs[r]).ok());
+            rank_args.push_back(a);
+          }
+          Status st = VerifySchedule(rank_args, programs);
+          EXPECT_TRUE(st.ok()) << Describe(algo, base) << " pattern " << pattern << ": "
+                               << st.message();
+          ++cases;
+        }
+      }
+    }
+  }
+  EXPECT_GT(cases, 50u);
+}
+
 // ---- Hand-written and hand-broken schedules: the verifier must reject each. ----
 
 std::vector<RankProgram> Build(const char* algo, const CollArgs& a) {
