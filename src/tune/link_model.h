@@ -35,10 +35,10 @@ struct LinkModel {
   double switch_beta_s_per_byte = 0;
 };
 
-// Ranks of one host exchanging messages through shared memory. Rough figures for this class of
-// machine (docs/algorithms.md, "Calibration"): 1.5 us per message (slot handshake and polling),
-// 8 GB/s per link (a copy in and a copy out of a shared slot), 18 GB/s of copy bandwidth shared
-// by all ranks of the host, reductions at 6 GB/s and local copies at 16 GB/s per rank.
+// Ranks of one host exchanging messages through shared memory, fitted to measurements of the shm
+// transport (docs/algorithms.md, "Calibration"): 1 us per message, 4.5 GB/s per link, 36 GB/s
+// of message traffic shared by all ranks of the host, reductions at 2.5 GB/s of output (scalar
+// kernels) and local copies at 8 GB/s per rank.
 LinkModel DefaultHostModel();
 
 }  // namespace chorus::tune
