@@ -11,6 +11,7 @@ LinkModel DefaultHostModel() {
   m.link = [](Rank, Rank) { return LinkCost{1.0e-6, 1.0 / 4.5e9}; };
   m.domain = [](Rank) { return 0; };
   m.domain_beta_s_per_byte = 1.0 / 36e9;
+  m.endpoint_beta_s_per_byte = 1.0 / 9e9;
   m.gamma_s_per_byte = 1.0 / 2.5e9;
   m.copy_s_per_byte = 1.0 / 8e9;
   m.pipeline_bytes = 256 * 1024;

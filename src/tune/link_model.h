@@ -25,6 +25,9 @@ struct LinkModel {
   // every message between two ranks of a domain also takes its bytes from this budget.
   std::function<int(Rank)> domain;
   double domain_beta_s_per_byte = 0;
+  // Optional (> 0): each rank's sends and receives together share this bandwidth (one engine per
+  // rank copies every byte in and out: host memory transports).
+  double endpoint_beta_s_per_byte = 0;
   double gamma_s_per_byte = 0;  // reducing one byte of output locally
   double copy_s_per_byte = 0;   // copying one byte locally
   // Fused receive-and-forward steps stream at this grain (the transport's slot size): the
@@ -36,9 +39,9 @@ struct LinkModel {
 };
 
 // Ranks of one host exchanging messages through shared memory, fitted to measurements of the shm
-// transport (docs/algorithms.md, "Calibration"): 1 us per message, 4.5 GB/s per link, 36 GB/s
-// of message traffic shared by all ranks of the host, reductions at 2.5 GB/s of output (scalar
-// kernels) and local copies at 8 GB/s per rank.
+// transport (docs/algorithms.md, "Calibration"): 1 us per message, 4.5 GB/s per message, 9 GB/s
+// of sends plus receives per rank, 36 GB/s of message traffic shared by all ranks of the host,
+// reductions at 2.5 GB/s of output (scalar kernels) and local copies at 8 GB/s per rank.
 LinkModel DefaultHostModel();
 
 }  // namespace chorus::tune

@@ -17,18 +17,38 @@ using sched::Step;
 
 constexpr uint32_t kNone = ~0u;
 
-// A link or a domain carries one message's bytes at a time, in the order transfers become
-// ready: with several ready at once this gives the same aggregate throughput as sharing the
-// bandwidth, at O(1) per message.
+// A link or a domain has a bandwidth (1 / beta). A transfer runs at the speed of its slowest
+// resource and takes the matching fraction of each resource's bandwidth from its start to its
+// end; it starts once every resource it crosses has that fraction free. Transfers are admitted
+// in the order they become ready, which for bulk traffic gives the throughput of fair sharing at
+// O(log n) per message.
 struct Resource {
-  double beta = 0;     // seconds per byte
-  double free_at = 0;  // end of the last reservation
+  double beta = 0;  // seconds per byte
+  double load = 0;  // fraction of the bandwidth held by the admitted transfers below
+  std::priority_queue<std::pair<double, double>, std::vector<std::pair<double, double>>,
+                      std::greater<std::pair<double, double>>>
+      held;  // (end, fraction)
+
+  // Earliest time >= t at which `fraction` fits, releasing transfers that have ended by then.
+  double Admit(double t, double fraction) {
+    while (!held.empty() && held.top().first <= t) Release();
+    double at = t;
+    while (load + fraction > 1 + 1e-9 && !held.empty()) {
+      at = std::max(at, held.top().first);
+      Release();
+    }
+    return at;
+  }
+  void Release() {
+    load = std::max(0.0, load - held.top().second);
+    held.pop();
+  }
 };
 
 struct Flow {
   double bytes = 0;
   double link_beta = 0;
-  int res[2] = {-1, -1};
+  int res[4] = {-1, -1, -1, -1};  // link, domain, sender's and receiver's endpoints
   uint32_t receiver = kNone;   // unit blocked on this flow
   uint32_t feeder = kNone;     // flow whose data this one forwards
   double tail = 0;             // last piece after the feeder completes
@@ -135,9 +155,20 @@ class Sim {
     auto it = link_res_.find(key);
     if (it != link_res_.end()) return it->second;
     int id = static_cast<int>(res_.size());
-    res_.push_back(Resource{beta, 0});
+    res_.emplace_back();
+    res_.back().beta = beta;
     link_res_.emplace(key, id);
     return id;
+  }
+  int EndpointResource(Rank r) {
+    if (m_.endpoint_beta_s_per_byte <= 0) return -1;
+    if (endpoint_res_.empty()) endpoint_res_.assign(static_cast<size_t>(n_), -1);
+    if (endpoint_res_[r] < 0) {
+      endpoint_res_[r] = static_cast<int>(res_.size());
+      res_.emplace_back();
+      res_.back().beta = m_.endpoint_beta_s_per_byte;
+    }
+    return endpoint_res_[r];
   }
   int DomainResource(Rank from, Rank to) {
     if (!m_.domain || m_.domain_beta_s_per_byte <= 0) return -1;
@@ -146,23 +177,30 @@ class Sim {
     auto it = domain_res_.find(d);
     if (it != domain_res_.end()) return it->second;
     int id = static_cast<int>(res_.size());
-    res_.push_back(Resource{m_.domain_beta_s_per_byte, 0});
+    res_.emplace_back();
+    res_.back().beta = m_.domain_beta_s_per_byte;
     domain_res_.emplace(d, id);
     return id;
   }
 
-  // The transfer's bytes start once every resource it crosses is free; it takes the link's time
-  // and holds each resource for that resource's time.
   void Reserve(uint32_t id) {
     Flow& f = flows_[id];
-    double start = now_;
+    double per_byte = f.link_beta;
     for (int r : f.res)
-      if (r >= 0) start = std::max(start, res_[r].free_at);
-    double end = start + f.bytes * f.link_beta;
-    for (int r : f.res) {
-      if (r < 0) continue;
-      res_[r].free_at = start + f.bytes * res_[r].beta;
-      end = std::max(end, res_[r].free_at);
+      if (r >= 0) per_byte = std::max(per_byte, res_[r].beta);
+    double start = now_;
+    if (per_byte > 0) {
+      for (int r : f.res)
+        if (r >= 0) start = std::max(start, res_[r].Admit(now_, res_[r].beta / per_byte));
+    }
+    double end = start + f.bytes * per_byte;
+    if (per_byte > 0) {
+      for (int r : f.res) {
+        if (r < 0) continue;
+        double fraction = res_[r].beta / per_byte;
+        res_[r].load += fraction;
+        res_[r].held.emplace(end, fraction);
+      }
     }
     Push(end, EvKind::kFlowDone, id);
   }
@@ -256,6 +294,8 @@ class Sim {
           f.link_beta = in.beta_s_per_byte;
           f.res[0] = LinkResource(s.peer, u.rank, in.beta_s_per_byte);
           f.res[1] = DomainResource(s.peer, u.rank);
+          f.res[2] = EndpointResource(s.peer);
+          f.res[3] = EndpointResource(u.rank);
           f.receiver = ui;
           f.feeder = m.feeder;
           f.tail = m.tail;
@@ -312,6 +352,7 @@ class Sim {
   std::vector<Resource> res_;
   std::unordered_map<uint64_t, int> link_res_;
   std::unordered_map<int, int> domain_res_;
+  std::vector<int> endpoint_res_;
   std::unordered_map<uint64_t, std::deque<Msg>> queues_;
   std::map<std::pair<int, size_t>, std::pair<double, std::vector<uint32_t>>> switch_;
   std::unordered_map<uint32_t, size_t> switch_seq_;
