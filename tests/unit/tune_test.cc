@@ -92,6 +92,27 @@ TEST(Simulator, MessagesOnOneLinkShareItButSeparateLinksDoNot) {
   EXPECT_NEAR(two.seconds, kAlpha + 8000 * kBeta, 1e-12);
 }
 
+TEST(Simulator, ARanksSendsAndReceivesShareItsEndpoint) {
+  // Rank 1 receives from rank 0 and sends to rank 2 at the same time: two links, one engine.
+  CollArgs a = Args(Collective::kAllGather, 3, 1000);
+  a.channels = 2;
+  auto p = Programs(a);
+  sched::Emitter(&p[0].channels[0], 0).Send(1, sched::In(0, 1000));
+  sched::Emitter(&p[1].channels[0], 0).Recv(0, sched::Out(0, 1000));
+  sched::Emitter(&p[1].channels[1], 0).Send(2, sched::In(0, 1000));
+  sched::Emitter(&p[2].channels[1], 0).Recv(1, sched::Out(0, 1000));
+  LinkModel m = PlainModel();
+  SimResult r;
+  ASSERT_TRUE(Simulate(a, p, m, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 4000 * kBeta, 1e-12);
+  m.endpoint_beta_s_per_byte = kBeta / 2;  // room for both at full speed
+  ASSERT_TRUE(Simulate(a, p, m, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 4000 * kBeta, 1e-12);
+  m.endpoint_beta_s_per_byte = kBeta;  // room for one
+  ASSERT_TRUE(Simulate(a, p, m, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 8000 * kBeta, 1e-12);
+}
+
 TEST(Simulator, RingAllReduceMatchesTheAlphaBetaFormula) {
   for (int p : {2, 4, 8, 16}) {
     const Count count = 1 << 20;
