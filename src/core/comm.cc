@@ -66,7 +66,17 @@ Status ResolveConfig(const chorusConfig_t* config, CommConfig* out) {
 
 Status Communicator::Create(const chorusUniqueId& id, int nranks, Rank rank, const CommConfig& config,
                             std::unique_ptr<Communicator>* out) {
-  std::unique_ptr<Communicator> comm(new Communicator(rank, nranks, config));
+  auto comm = std::make_unique<Communicator>(rank, nranks, config);
+  CHORUS_RETURN_IF_ERROR(comm->Init(id));
+  *out = std::move(comm);
+  return Status::Ok();
+}
+
+Status Communicator::Init(const chorusUniqueId& id) {
+  Communicator* comm = this;
+  const int nranks = nranks_;
+  const Rank rank = rank_;
+  const CommConfig& config = config_;
   BootstrapOptions bopts;
   bopts.timeout_ms = config.timeout_ms;
   bopts.abort_flag = &comm->abort_;
@@ -93,7 +103,6 @@ Status Communicator::Create(const chorusUniqueId& id, int nranks, Rank rank, con
   comm->backoff_ = BackoffPolicy::For(nranks);
   CHORUS_INFO(kInit, "%s: rank %d of %d ready (shm, %d channel(s), timeout %lld ms)", config.name.c_str(),
               rank, nranks, config.channels, static_cast<long long>(config.timeout_ms));
-  *out = std::move(comm);
   return Status::Ok();
 }
 
@@ -229,6 +238,8 @@ Status Communicator::RunCollective(const CommOp& requested) {
   params.timeout_ms = config_.timeout_ms;
   params.what = Name(op.coll);
   params.backoff = backoff_;
+  params.watch_all_ranks = true;
+  params.nranks = nranks_;
   return exec::Execute(*program, buffers, params);
 }
 
@@ -263,6 +274,7 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   params.timeout_ms = config_.timeout_ms;
   params.what = "send/recv";
   params.backoff = backoff_;
+  params.nranks = nranks_;
   return exec::Execute(program, buffers, params);
 }
 
@@ -281,7 +293,11 @@ Status Communicator::Run(const std::vector<CommOp>& ops) {
     if (!st.ok()) break;
     if (op.coll != Collective::kSendRecv) st = RunCollective(op);
   }
-  if (!st.ok() && st.code() != chorusInvalidArgument) broken_ = st;
+  if (!st.ok() && st.code() != chorusInvalidArgument) {
+    broken_ = st;
+    // Peers blocked on this rank learn of it now rather than at their timeout.
+    conns_->DeclareFailed(std::string(chorusGetErrorString(st.code())) + ": " + st.message());
+  }
   return st;
 }
 

@@ -44,9 +44,21 @@ Status ResolveConfig(const chorusConfig_t* config, CommConfig* out);
 
 class Communicator {
  public:
+  // Construct, then Init (which blocks on the other ranks; a non-blocking init runs it on a thread).
+  Communicator(Rank rank, int nranks, const CommConfig& config)
+      : rank_(rank), nranks_(nranks), config_(config) {}
+  Status Init(const chorusUniqueId& id);
+  // Both in one.
   static Status Create(const chorusUniqueId& id, int nranks, Rank rank, const CommConfig& config,
                        std::unique_ptr<Communicator>* out);
   ~Communicator();
+
+  // chorusCommSplit: collective over this communicator. color < 0: this rank joins none (*out
+  // stays null).
+  Status Split(int color, int key, const CommConfig& config, std::unique_ptr<Communicator>* out);
+  // chorusCommShrink: the ranks not in `excluded` build a new communicator without relying on the
+  // excluded ones (which may be dead) nor on this communicator's data path (which may be broken).
+  Status Shrink(const std::vector<Rank>& excluded, const CommConfig& config, std::unique_ptr<Communicator>* out);
 
   Rank rank() const { return rank_; }
   int size() const { return nranks_; }
@@ -67,9 +79,6 @@ class Communicator {
   std::atomic<int>& active_calls() { return active_calls_; }
 
  private:
-  Communicator(Rank rank, int nranks, const CommConfig& config)
-      : rank_(rank), nranks_(nranks), config_(config) {}
-
   Status RunCollective(const CommOp& op);
   Status RunPointToPoint(const std::vector<const CommOp*>& ops);
   // The program of this rank for `args` with algorithm `algo` (cached).
@@ -88,6 +97,7 @@ class Communicator {
   Status broken_;
   BackoffPolicy backoff_;
   uint64_t collective_seq_ = 0;
+  uint64_t shrink_epoch_ = 0;
   std::vector<char> scratch_;
   uint8_t barrier_in_ = 0;
   uint8_t barrier_out_ = 0;

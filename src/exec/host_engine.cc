@@ -232,19 +232,21 @@ Status Engine::CheckStuck(const std::vector<ChannelState>& channels, Clock::time
   if (params_.abort_flag != nullptr && params_.abort_flag->load(std::memory_order_relaxed)) {
     return RemoteError(std::string(params_.what) + " aborted (chorusCommAbort)");
   }
-  for (const auto& ch : channels) {
-    if (ch.next < ch.steps->size()) {
-      const Step& s = (*ch.steps)[ch.next];
-      if (s.peer >= 0 && !params_.conns->PeerAlive(s.peer)) {
-        return RemoteError(std::string(params_.what) + ": rank " + std::to_string(s.peer) +
-                           " died while rank " + std::to_string(program_.rank) + " was waiting on it (" +
-                           Describe(ch) + ")");
-      }
+  if (params_.watch_all_ranks) {
+    for (Rank r = 0; r < params_.nranks; ++r) {
+      if (r == program_.rank) continue;
+      Status st = params_.conns->PeerStatus(r);
+      if (!st.ok()) return RemoteError(std::string(params_.what) + " on rank " + std::to_string(program_.rank) + ": " + st.message());
     }
-    for (const auto& snd : ch.sends) {
-      if (!params_.conns->PeerAlive(snd.peer)) {
-        return RemoteError(std::string(params_.what) + ": rank " + std::to_string(snd.peer) +
-                           " died while rank " + std::to_string(program_.rank) + " was sending to it");
+  } else {
+    for (const auto& ch : channels) {
+      if (ch.next < ch.steps->size() && (*ch.steps)[ch.next].peer >= 0) {
+        Status st = params_.conns->PeerStatus((*ch.steps)[ch.next].peer);
+        if (!st.ok()) return RemoteError(std::string(params_.what) + " on rank " + std::to_string(program_.rank) + ": " + st.message() + " (" + Describe(ch) + ")");
+      }
+      for (const auto& snd : ch.sends) {
+        Status st = params_.conns->PeerStatus(snd.peer);
+        if (!st.ok()) return RemoteError(std::string(params_.what) + " on rank " + std::to_string(program_.rank) + ": " + st.message());
       }
     }
   }

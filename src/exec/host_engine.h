@@ -28,6 +28,10 @@ struct ExecParams {
   int64_t timeout_ms = 600000;
   const char* what = "call";  // for messages: "allreduce", "send/recv", ...
   BackoffPolicy backoff;
+  // A collective needs every rank: a failure anywhere dooms it, so waits watch all ranks.
+  // Send/recv batches watch only their peers.
+  bool watch_all_ranks = false;
+  int nranks = 1;
 };
 
 // Runs `program` to completion (or the first error, timeout or abort).
