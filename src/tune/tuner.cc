@@ -125,6 +125,7 @@ Status Choose(const sched::CollArgs& call, const LinkModel& model, const AlgoOve
   for (const sched::Algorithm* algo : algos) {
     Choice mine;
     for (int channels : kChannelChoices) {
+      if (channels > std::max(1, call.channels)) continue;
       if (channels > 1 && bytes / channels < kMinBytesPerChannel) continue;
       for (Bytes chunk : kChunkChoices) {
         if (chunk > 0 && static_cast<double>(chunk) * 2 > bytes / channels) continue;
@@ -201,7 +202,7 @@ Tuner::Tuner(LinkModel model) : model_(std::move(model)) {
 Status Tuner::Choose(const sched::CollArgs& base, Choice* out) {
   CHORUS_RETURN_IF_ERROR(force_status_);
   Key key{static_cast<int>(base.coll), base.count, base.elem_size, base.nranks, base.root,
-          static_cast<int>(base.op), base.ranks_per_node, base.has_reducing_switch};
+          static_cast<int>(base.op), base.ranks_per_node, base.has_reducing_switch, base.channels};
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(key);

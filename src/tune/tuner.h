@@ -40,7 +40,8 @@ struct AlgoOverride {
 };
 Status ParseAlgoOverride(const std::string& text, AlgoOverride* out);
 
-// Prices the candidates for `base` and returns the cheapest. Its channels and chunk_bytes are
+// Prices the candidates for `base` and returns the cheapest. base.channels is the most channels
+// the caller can run (its connections'); the choice uses 1, 2 or 4 up to that. chunk_bytes is
 // ignored (chosen), has_output is set per rank, and it is priced out of place whatever in_place
 // says (in-place-ness is per rank and never changes a schedule's messages, so ranks that differ
 // in it still choose alike); out->args carries base's in_place and has_output back. No caching,
@@ -56,7 +57,7 @@ class Tuner {
   const LinkModel& model() const { return model_; }
 
  private:
-  using Key = std::tuple<int, Count, Bytes, int, Rank, int, int, bool>;
+  using Key = std::tuple<int, Count, Bytes, int, Rank, int, int, bool, int>;
   LinkModel model_;
   AlgoOverride force_;
   Status force_status_;

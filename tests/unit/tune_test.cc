@@ -36,6 +36,13 @@ CollArgs Args(Collective coll, int n, Count count) {
   return a;
 }
 
+// For Choose: base.channels is the most channels the tuner may use.
+CollArgs ChoiceArgs(Collective coll, int n, Count count) {
+  CollArgs a = Args(coll, n, count);
+  a.channels = 4;
+  return a;
+}
+
 std::vector<RankProgram> Programs(const CollArgs& a) {
   std::vector<RankProgram> p(static_cast<size_t>(a.nranks));
   for (Rank r = 0; r < a.nranks; ++r) {
@@ -178,8 +185,8 @@ TEST(Simulator, EveryGeneratorCompletesInTheModel) {
 TEST(Tuner, SmallMessagesPickFewLatenciesLargeOnesBandwidth) {
   LinkModel m = DefaultHostModel();
   Choice small, large;
-  ASSERT_TRUE(Choose(Args(Collective::kAllReduce, 8, 2), m, AlgoOverride(), &small).ok());
-  ASSERT_TRUE(Choose(Args(Collective::kAllReduce, 8, 16 << 20), m, AlgoOverride(), &large).ok());
+  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 8, 2), m, AlgoOverride(), &small).ok());
+  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 8, 16 << 20), m, AlgoOverride(), &large).ok());
   EXPECT_STREQ(small.algorithm->name, "recursive_doubling");
   // Large: a bandwidth-optimal algorithm (2(p-1)/p of the data per rank).
   std::string big = large.algorithm->name;
@@ -199,7 +206,7 @@ TEST(Tuner, SmallMessagesPickFewLatenciesLargeOnesBandwidth) {
 TEST(Tuner, InPlaceRanksChooseLikeTheOthers) {
   LinkModel m = DefaultHostModel();
   for (Count count : {Count{4}, Count{1} << 16, Count{1} << 22}) {
-    CollArgs a = Args(Collective::kAllReduce, 6, count);
+    CollArgs a = ChoiceArgs(Collective::kAllReduce, 6, count);
     Choice out_of_place, in_place;
     ASSERT_TRUE(Choose(a, m, AlgoOverride(), &out_of_place).ok());
     a.in_place = true;
@@ -212,6 +219,20 @@ TEST(Tuner, InPlaceRanksChooseLikeTheOthers) {
   }
 }
 
+TEST(Tuner, StaysWithinTheChannelsTheCallerHas) {
+  LinkModel m = DefaultHostModel();
+  for (int most : {1, 2, 4}) {
+    for (Collective coll : {Collective::kAllReduce, Collective::kBroadcast, Collective::kAllToAll}) {
+      CollArgs a = ChoiceArgs(coll, 8, 4 << 20);
+      a.channels = most;
+      Choice c;
+      ASSERT_TRUE(Choose(a, m, AlgoOverride(), &c).ok());
+      EXPECT_LE(c.args.channels, most) << Name(coll);
+      EXPECT_GE(c.args.channels, 1);
+    }
+  }
+}
+
 TEST(Tuner, EveryCollectiveGetsAChoice) {
   LinkModel m = DefaultHostModel();
   for (Collective coll : {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
@@ -219,7 +240,7 @@ TEST(Tuner, EveryCollectiveGetsAChoice) {
     for (int n : {1, 3, 8}) {
       for (Count count : {Count{1}, Count{1} << 18}) {
         Choice c;
-        Status st = Choose(Args(coll, n, count), m, AlgoOverride(), &c);
+        Status st = Choose(ChoiceArgs(coll, n, count), m, AlgoOverride(), &c);
         ASSERT_TRUE(st.ok()) << Name(coll) << " n=" << n << ": " << st.message();
         ASSERT_NE(c.algorithm, nullptr);
         EXPECT_TRUE(c.algorithm->applies(c.args));
@@ -256,16 +277,16 @@ TEST(AlgoOverride, ForcedAlgorithmIsUsedOrRefused) {
   AlgoOverride o;
   ASSERT_TRUE(ParseAlgoOverride("allreduce=one_shot", &o).ok());
   Choice c;
-  ASSERT_TRUE(Choose(Args(Collective::kAllReduce, 8, 16 << 20), m, o, &c).ok());
+  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 8, 16 << 20), m, o, &c).ok());
   EXPECT_STREQ(c.algorithm->name, "one_shot");
   EXPECT_TRUE(c.forced);
   ASSERT_TRUE(ParseAlgoOverride("allreduce=hierarchical", &o).ok());
-  Status st = Choose(Args(Collective::kAllReduce, 8, 1024), m, o, &c);
+  Status st = Choose(ChoiceArgs(Collective::kAllReduce, 8, 1024), m, o, &c);
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(st.code(), chorusInvalidUsage);
   EXPECT_NE(st.message().find("CHORUS_ALGO forces 'hierarchical'"), std::string::npos) << st.message();
   ASSERT_TRUE(ParseAlgoOverride("ring", &o).ok());
-  EXPECT_FALSE(Choose(Args(Collective::kBroadcast, 4, 1024), m, o, &c).ok());
+  EXPECT_FALSE(Choose(ChoiceArgs(Collective::kBroadcast, 4, 1024), m, o, &c).ok());
 }
 
 TEST(TunerClass, ReadsChorusAlgoAndCaches) {
@@ -273,19 +294,19 @@ TEST(TunerClass, ReadsChorusAlgoAndCaches) {
   Tuner t(DefaultHostModel());
   unsetenv("CHORUS_ALGO");
   Choice a, b, c;
-  ASSERT_TRUE(t.Choose(Args(Collective::kAllGather, 6, 1 << 16), &a).ok());
+  ASSERT_TRUE(t.Choose(ChoiceArgs(Collective::kAllGather, 6, 1 << 16), &a).ok());
   EXPECT_STREQ(a.algorithm->name, "bruck");
-  ASSERT_TRUE(t.Choose(Args(Collective::kAllGather, 6, 1 << 16), &b).ok());
+  ASSERT_TRUE(t.Choose(ChoiceArgs(Collective::kAllGather, 6, 1 << 16), &b).ok());
   EXPECT_EQ(a.algorithm, b.algorithm);
   EXPECT_EQ(a.est_seconds, b.est_seconds);
   EXPECT_EQ(a.args.channels, b.args.channels);
-  ASSERT_TRUE(t.Choose(Args(Collective::kAllReduce, 6, 1 << 16), &c).ok());
+  ASSERT_TRUE(t.Choose(ChoiceArgs(Collective::kAllReduce, 6, 1 << 16), &c).ok());
   EXPECT_FALSE(c.forced);
 
   setenv("CHORUS_ALGO", "allreduce=nosuch", 1);
   Tuner broken(DefaultHostModel());
   unsetenv("CHORUS_ALGO");
-  EXPECT_FALSE(broken.Choose(Args(Collective::kAllReduce, 4, 16), &c).ok());
+  EXPECT_FALSE(broken.Choose(ChoiceArgs(Collective::kAllReduce, 4, 16), &c).ok());
 }
 
 TEST(Tuner, FormatsBytes) {
