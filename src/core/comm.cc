@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "exec/host_engine.h"
 #include "topology/detect.h"
+#include "tune/tuner.h"
 #include "transports/shm/shm_transport.h"
 
 namespace chorus {
@@ -85,6 +86,7 @@ Status Communicator::Init(const chorusUniqueId& id) {
       shm::ShmConnections::Create(comm->bootstrap_.get(), shm::ShmOptionsFromEnv(config.channels), &shm));
   comm->conns_ = std::move(shm);
   comm->backoff_ = BackoffPolicy::For(nranks);
+  comm->tuner_ = std::make_unique<tune::Tuner>(tune::DefaultHostModel());
   CHORUS_INFO(kInit, "%s: rank %d of %d ready (shm, %d channel(s), timeout %lld ms)", config.name.c_str(),
               rank, nranks, config.channels, static_cast<long long>(config.timeout_ms));
   return Status::Ok();
@@ -111,57 +113,11 @@ uint64_t Communicator::NextCollectiveTag(const CommOp& op) {
   return h & ~0xFull;  // never equal to the point-to-point tag's low bits by construction
 }
 
-Status Communicator::ChooseAlgorithm(const sched::CollArgs& args, std::string* algo) {
-  // CHORUS_ALGO: "name" for every collective, or "allreduce=name,broadcast=name".
-  std::string forced = EnvString("CHORUS_ALGO");
-  if (!forced.empty()) {
-    std::string pick;
-    size_t pos = 0;
-    while (pos <= forced.size()) {
-      size_t comma = forced.find(',', pos);
-      std::string item = forced.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-      size_t eq = item.find('=');
-      if (eq == std::string::npos) {
-        if (pick.empty()) pick = item;
-      } else if (item.substr(0, eq) == Name(args.coll)) {
-        pick = item.substr(eq + 1);
-      }
-      if (comma == std::string::npos) break;
-      pos = comma + 1;
-    }
-    if (!pick.empty()) {
-      const sched::Algorithm* a = sched::FindAlgorithm(pick);
-      if (a == nullptr) return InvalidArgument("CHORUS_ALGO names unknown algorithm '" + pick + "'");
-      if (!a->applies(args)) {
-        return InvalidArgument("CHORUS_ALGO: algorithm '" + pick + "' does not implement " +
-                               Name(args.coll) + " for " + std::to_string(args.nranks) + " ranks");
-      }
-      *algo = pick;
-      return Status::Ok();
-    }
-  }
-  const char* preferred = nullptr;
-  switch (args.coll) {
-    case Collective::kAllToAll: preferred = "pairwise"; break;
-    case Collective::kBroadcast:
-    case Collective::kReduce: preferred = "chain"; break;
-    default: preferred = "ring"; break;
-  }
-  const sched::Algorithm* a = sched::FindAlgorithm(preferred);
-  if (a != nullptr && a->applies(args)) {
-    *algo = preferred;
-    return Status::Ok();
-  }
-  auto all = sched::ApplicableAlgorithms(args);
-  if (all.empty()) return InternalError(std::string("no algorithm implements ") + Name(args.coll));
-  *algo = all.front()->name;
-  return Status::Ok();
-}
-
 Status Communicator::ProgramFor(const sched::CollArgs& args, const std::string& algo,
                                 const sched::RankProgram** out) {
   ProgramKey key{static_cast<int>(args.coll) * 16 + static_cast<int>(args.op), args.count, args.root,
-                 static_cast<int>(args.elem_size), args.in_place, args.has_output, args.chunk_bytes, algo};
+                 static_cast<int>(args.elem_size), args.in_place, args.has_output, args.chunk_bytes,
+                 args.channels, args.ranks_per_node, args.has_reducing_switch, algo};
   auto it = programs_.find(key);
   if (it == programs_.end()) {
     const sched::Algorithm* a = sched::FindAlgorithm(algo);
@@ -201,10 +157,11 @@ Status Communicator::RunCollective(const CommOp& requested) {
     case Collective::kReduceScatter: args.in_place = out == in + op.count * esize * rank_; break;
     default: args.in_place = in == out && in != nullptr; break;
   }
-  std::string algo;
-  CHORUS_RETURN_IF_ERROR(ChooseAlgorithm(args, &algo));
+  tune::Choice choice;
+  CHORUS_RETURN_IF_ERROR(tuner_->Choose(args, &choice));
+  const std::string algo = choice.algorithm->name;
   const sched::RankProgram* program = nullptr;
-  CHORUS_RETURN_IF_ERROR(ProgramFor(args, algo, &program));
+  CHORUS_RETURN_IF_ERROR(ProgramFor(choice.args, algo, &program));
   CHORUS_TRACE(kColl, "%s %s count=%zu %s %s root=%d -> %s%s", config_.name.c_str(), Name(op.coll),
                op.count, Name(op.dtype), Name(op.op), op.root, algo.c_str(), args.in_place ? " (in place)" : "");
 
@@ -223,7 +180,9 @@ Status Communicator::RunCollective(const CommOp& requested) {
   params.what = Name(op.coll);
   params.backoff = backoff_;
 
-  return exec::Execute(*program, buffers, params);
+  Status st = exec::Execute(*program, buffers, params);
+  if (!st.ok()) data_path_failed_ = true;
+  return st;
 }
 
 Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
@@ -257,7 +216,9 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   params.timeout_ms = config_.timeout_ms;
   params.what = "send/recv";
   params.backoff = backoff_;
-  return exec::Execute(program, buffers, params);
+  Status st = exec::Execute(program, buffers, params);
+  if (!st.ok()) data_path_failed_ = true;
+  return st;
 }
 
 Status Communicator::Run(const std::vector<CommOp>& ops) {
@@ -275,7 +236,9 @@ Status Communicator::Run(const std::vector<CommOp>& ops) {
     if (!st.ok()) break;
     if (op.coll != Collective::kSendRecv) st = RunCollective(op);
   }
-  if (!st.ok() && st.code() != chorusInvalidArgument) {
+  // Only a failure on the data path leaves the connections unusable; a call refused before it
+  // moved any data (a forced algorithm that does not apply, say) leaves the communicator healthy.
+  if (!st.ok() && data_path_failed_) {
     broken_ = st;
     // Peers blocked on this rank learn of it now rather than at their timeout.
     conns_->DeclareFailed(std::string(chorusGetErrorString(st.code())) + ": " + st.message());

@@ -18,6 +18,7 @@
 #include "core/types.h"
 #include "exec/waiter.h"
 #include "transports/transport.h"
+#include "tune/tuner.h"
 
 namespace chorus {
 
@@ -83,7 +84,6 @@ class Communicator {
   Status RunPointToPoint(const std::vector<const CommOp*>& ops);
   // The program of this rank for `args` with algorithm `algo` (cached).
   Status ProgramFor(const sched::CollArgs& args, const std::string& algo, const sched::RankProgram** out);
-  Status ChooseAlgorithm(const sched::CollArgs& args, std::string* algo);
   void* Scratch(Bytes bytes);
   uint64_t NextCollectiveTag(const CommOp& op);
 
@@ -95,13 +95,15 @@ class Communicator {
   std::atomic<bool> abort_{false};
   std::atomic<int> active_calls_{0};
   Status broken_;
+  bool data_path_failed_ = false;
   BackoffPolicy backoff_;
   uint64_t collective_seq_ = 0;
   uint64_t shrink_epoch_ = 0;
   std::vector<char> scratch_;
   uint8_t barrier_in_ = 0;
   uint8_t barrier_out_ = 0;
-  using ProgramKey = std::tuple<int, Count, Rank, int, bool, bool, Bytes, std::string>;
+  std::unique_ptr<tune::Tuner> tuner_;
+  using ProgramKey = std::tuple<int, Count, Rank, int, bool, bool, Bytes, int, int, bool, std::string>;
   std::map<ProgramKey, sched::RankProgram> programs_;
 };
 

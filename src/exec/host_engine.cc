@@ -216,13 +216,15 @@ Status Engine::ProgressStep(ChannelState& ch, bool* progressed, bool* step_done)
 std::string Engine::Describe(const ChannelState& ch) const {
   std::string d = "channel " + std::to_string(ch.index) + ": ";
   if (ch.next < ch.steps->size()) {
-    d += "step " + std::to_string(ch.next) + " (" + sched::ToString((*ch.steps)[ch.next]) + ")";
+    const Step& step = (*ch.steps)[ch.next];
+    if (step.op != OpCode::kSend && step.peer >= 0) d += "receiving from rank " + std::to_string(step.peer) + ", ";
+    d += "step " + std::to_string(ch.next) + " (" + sched::ToString(step) + ")";
     if (ch.started) d += ", " + std::to_string(ch.received) + " bytes received";
   } else {
     d += "all steps issued";
   }
   for (const auto& s : ch.sends) {
-    d += "; send to rank " + std::to_string(s.peer) + " " + std::to_string(s.sent) + "/" +
+    d += "; sending to rank " + std::to_string(s.peer) + " " + std::to_string(s.sent) + "/" +
          std::to_string(s.total) + " bytes";
   }
   return d;
