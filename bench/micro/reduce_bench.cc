@@ -16,6 +16,7 @@
 
 #include "core/types.h"
 #include "device/host/reduce.h"
+#include "device/host/reduce_scalar.h"
 #if defined(CHORUS_HAVE_HWY)
 #include "device/host/reduce_simd.h"
 #endif
@@ -102,6 +103,19 @@ void BM_ReduceStores(benchmark::State& state, DataType type, Bytes size, bool in
 }
 #endif
 
+// The portable element-by-element kernels, for comparison.
+void BM_ReduceScalar(benchmark::State& state, DataType type, Bytes size) {
+  const Buffers& buf = BuffersOf(size);
+  FillOnes(buf, type);
+  const chorus::Count count = size / chorus::SizeOf(type);
+  for (auto _ : state) {
+    chorus::host::internal::ReduceScalar(buf.d, buf.a, buf.b, count, type, ReduceOp::kSum);
+    benchmark::DoNotOptimize(buf.d);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(3 * size));
+}
+
 void BM_Memcpy(benchmark::State& state, Bytes size) {
   const Buffers& buf = BuffersOf(size);
   for (auto _ : state) {
@@ -136,6 +150,11 @@ int main(int argc, char** argv) {
       }
       const std::string name = std::string("reduce-inplace/") + chorus::Name(t) + "/sum/" + SizeName(size);
       benchmark::RegisterBenchmark(name.c_str(), BM_Reduce, t, ReduceOp::kSum, size, true);
+    }
+    for (DataType t : {DataType::kFloat32, DataType::kFloat16, DataType::kBfloat16, DataType::kFloat8e4m3,
+                       DataType::kFloat8e5m2}) {
+      const std::string name = std::string("scalar/") + chorus::Name(t) + "/sum/" + SizeName(size);
+      benchmark::RegisterBenchmark(name.c_str(), BM_ReduceScalar, t, size);
     }
 #if defined(CHORUS_HAVE_HWY)
     for (DataType t : {DataType::kFloat32, DataType::kFloat16, DataType::kBfloat16}) {
