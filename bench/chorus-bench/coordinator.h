@@ -1,0 +1,31 @@
+// Runs several implementations on the same cases, interleaved: for each case, every implementation
+// in turn (the order alternates from case to case so that drift of the machine does not favour
+// one), each rank driven through its pipes (protocol.h). Prints the table as cases complete.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chorus-bench/options.h"
+#include "chorus-bench/report.h"
+#include "chorus-bench/spawn.h"
+
+namespace chorus::bench {
+
+struct Group {
+  GroupInfo info;  // info.version is filled from the ranks' ready lines when empty
+  std::unique_ptr<GroupLauncher> launcher;
+  // Rank 0 creates the communicator's unique id and the coordinator relays it (protocol.h).
+  bool relay_uid = false;
+};
+
+// Returns the exit code (see FinishRun).
+int Coordinate(const Options& o, int nranks, RunInfo info, std::vector<Group> groups);
+
+// Launchers for the baseline binaries (chorus-bench-mpi, chorus-bench-gloo), found in `bin_dir`.
+std::unique_ptr<GroupLauncher> MpiLauncher(const Options& o, int nranks, const std::string& bin_dir);
+std::unique_ptr<GroupLauncher> GlooLauncher(const Options& o, int nranks, const std::string& variant,
+                                            const std::string& bin_dir);
+
+}  // namespace chorus::bench

@@ -1,0 +1,90 @@
+#include "api/group.h"
+
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace chorus::api {
+
+namespace {
+struct GroupState {
+  int depth = 0;
+  std::vector<std::pair<chorusComm*, CommOp>> queued;
+};
+thread_local GroupState group;
+
+// Runs one communicator's batch with the caller counted in.
+Status RunBatch(chorusComm* comm, const std::vector<CommOp>& ops) {
+  Status st = Acquire(comm, "chorusGroupEnd");
+  if (!st.ok()) return st;
+  st = comm->impl->Run(ops);
+  if (!st.ok()) Report(comm, st);
+  Release(comm);
+  return st;
+}
+}  // namespace
+
+bool InGroup() { return group.depth > 0; }
+
+void Enqueue(chorusComm* comm, const CommOp& op) { group.queued.emplace_back(comm, op); }
+
+chorusResult_t Submit(chorusComm* comm, const CommOp& op) {
+  if (InGroup()) {
+    Enqueue(comm, op);
+    return chorusSuccess;
+  }
+  Status st = Acquire(comm, Name(op.coll));
+  if (!st.ok()) return Report(nullptr, st);
+  st = comm->impl->Run({op});
+  chorusResult_t r = Report(comm, st);
+  Release(comm);
+  return r;
+}
+
+}  // namespace chorus::api
+
+extern "C" {
+
+chorusResult_t chorusGroupStart(void) {
+  ++chorus::api::group.depth;
+  return chorusSuccess;
+}
+
+chorusResult_t chorusGroupEnd(void) {
+  using chorus::api::group;
+  if (group.depth == 0) {
+    return chorus::api::Report(nullptr, chorus::InvalidUsage("chorusGroupEnd without chorusGroupStart"));
+  }
+  if (--group.depth > 0) return chorusSuccess;
+  auto queued = std::move(group.queued);
+  group.queued.clear();
+  // One batch per communicator, in issue order.
+  std::vector<std::pair<chorusComm*, std::vector<chorus::CommOp>>> batches;
+  for (auto& [comm, op] : queued) {
+    auto it = batches.begin();
+    while (it != batches.end() && it->first != comm) ++it;
+    if (it == batches.end()) {
+      batches.emplace_back(comm, std::vector<chorus::CommOp>{});
+      it = batches.end() - 1;
+    }
+    it->second.push_back(op);
+  }
+  std::vector<chorus::Status> results(batches.size());
+  if (batches.size() == 1) {
+    results[0] = chorus::api::RunBatch(batches[0].first, batches[0].second);
+  } else {
+    // Several communicators of this process (ranks as threads, chorusCommInitAll): each batch
+    // blocks until its peers join, so they must run concurrently.
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < batches.size(); ++i) {
+      threads.emplace_back([&, i] { results[i] = chorus::api::RunBatch(batches[i].first, batches[i].second); });
+    }
+    for (auto& t : threads) t.join();
+  }
+  for (const auto& st : results) {
+    if (!st.ok()) return chorus::api::Report(nullptr, st);
+  }
+  return chorusSuccess;
+}
+
+}  // extern "C"

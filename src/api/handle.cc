@@ -1,0 +1,76 @@
+#include "api/handle.h"
+
+#include <mutex>
+#include <unordered_set>
+
+#include "core/log.h"
+
+namespace chorus::api {
+
+namespace {
+std::mutex& RegistryMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::unordered_set<const chorusComm*>& Registry() {
+  static auto* live = new std::unordered_set<const chorusComm*>();
+  return *live;
+}
+thread_local std::string thread_last_error;
+}  // namespace
+
+void RegisterHandle(chorusComm* c) {
+  std::lock_guard<std::mutex> lock(RegistryMutex());
+  Registry().insert(c);
+}
+
+bool UnregisterHandle(chorusComm* c) {
+  std::lock_guard<std::mutex> lock(RegistryMutex());
+  return Registry().erase(c) > 0;
+}
+
+bool IsLive(const chorusComm* c) {
+  std::lock_guard<std::mutex> lock(RegistryMutex());
+  return Registry().count(c) > 0;
+}
+
+chorusResult_t Report(chorusComm* comm, const Status& st) {
+  if (st.ok()) return chorusSuccess;
+  std::string text = std::string(chorusGetErrorString(st.code())) + ": " + st.message();
+  CHORUS_INFO(kInit, "%s", text.c_str());
+  if (comm != nullptr && IsLive(comm)) comm->last_error = text;
+  thread_last_error = text;
+  return st.code();
+}
+
+const char* ThreadLastError() { return thread_last_error.c_str(); }
+
+Status Acquire(chorusComm* comm, const char* fn) {
+  if (comm == nullptr) return InvalidArgument(std::string(fn) + ": comm is NULL");
+  std::lock_guard<std::mutex> lock(RegistryMutex());
+  if (Registry().count(comm) == 0) {
+    return InvalidUsage(std::string(fn) + ": comm is not a live communicator (destroyed or never created)");
+  }
+  if (!comm->init_done.load(std::memory_order_acquire)) {
+    return InvalidUsage(std::string(fn) + ": the communicator's non-blocking init is still in progress "
+                        "(poll chorusCommGetAsyncError until it returns chorusSuccess)");
+  }
+  if (!comm->init_status.ok()) {
+    return Status(comm->init_status.code(), std::string(fn) + ": the communicator's init failed: " +
+                                                comm->init_status.message());
+  }
+  comm->impl->active_calls().fetch_add(1);
+  return Status::Ok();
+}
+
+void Release(chorusComm* comm) { comm->impl->active_calls().fetch_sub(1); }
+
+Status CheckComm(const chorusComm* comm, const char* fn) {
+  if (comm == nullptr) return InvalidArgument(std::string(fn) + ": comm is NULL");
+  if (!IsLive(comm)) {
+    return InvalidUsage(std::string(fn) + ": comm is not a live communicator (destroyed or never created)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace chorus::api

@@ -1,0 +1,43 @@
+// The C handle behind chorusComm_t, the registry of live handles, and error reporting.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <string>
+
+#include "chorus/chorus.h"
+#include "core/comm.h"
+#include "core/status.h"
+
+struct chorusComm {
+  std::unique_ptr<chorus::Communicator> impl;
+  std::string last_error;
+  // Non-blocking init: Init runs on init_thread; init_done turns true when it has finished, with
+  // its result in init_status.
+  std::thread init_thread;
+  std::atomic<bool> init_done{true};
+  chorus::Status init_status;
+};
+
+namespace chorus::api {
+
+void RegisterHandle(chorusComm* c);
+// Removes it; false if it was not registered.
+bool UnregisterHandle(chorusComm* c);
+bool IsLive(const chorusComm* c);
+
+// Records `st` as the last error of `comm` (or of this thread when comm is null or dead) and
+// logs it; returns its code.
+chorusResult_t Report(chorusComm* comm, const Status& st);
+const char* ThreadLastError();
+
+// Validates a handle and, when live, counts the caller in (under the registry lock, so an abort
+// that unregisters the handle either sees this call or refuses it). Pair with Release.
+Status Acquire(chorusComm* comm, const char* fn);
+void Release(chorusComm* comm);
+
+// Validates a handle: null -> InvalidArgument; destroyed -> InvalidUsage.
+Status CheckComm(const chorusComm* comm, const char* fn);
+
+}  // namespace chorus::api

@@ -1,0 +1,304 @@
+#include "core/comm.h"
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include "algorithms/registry.h"
+#include "core/env.h"
+#include "core/log.h"
+#include "exec/host_engine.h"
+#include "transports/shm/shm_transport.h"
+
+namespace chorus {
+
+namespace {
+
+constexpr uint64_t kPointToPointTag = 0x5032500000000000ull;  // "P2P": send/recv batches
+constexpr size_t kMaxCachedPrograms = 256;
+
+uint64_t Mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+  return h * 0xBF58476D1CE4E5B9ull;
+}
+
+// Hosts are told apart by hostname + boot id (CHORUS_HOSTID overrides), so that containers or
+// namespaces on one kernel that share /dev/shm count as one host.
+std::string HostIdentity() {
+  std::string id = EnvString("CHORUS_HOSTID");
+  if (!id.empty()) return id;
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  id = host;
+  if (FILE* f = fopen("/proc/sys/kernel/random/boot_id", "r")) {
+    char boot[64] = {0};
+    if (fgets(boot, sizeof(boot), f) != nullptr) id += std::string(":") + boot;
+    fclose(f);
+  }
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+}  // namespace
+
+Status ResolveConfig(const chorusConfig_t* config, CommConfig* out) {
+  CommConfig c;
+  c.timeout_ms = EnvInt("CHORUS_TIMEOUT", 600) * 1000;
+  c.channels = static_cast<int>(EnvInt("CHORUS_CHANNELS", 1));
+  if (c.channels < 1 || c.channels > 64) {
+    return InvalidArgument("CHORUS_CHANNELS=" + std::to_string(c.channels) + " is outside [1, 64]");
+  }
+  if (config != nullptr) {
+    if (config->magic != CHORUS_CONFIG_MAGIC || config->size < sizeof(size_t) * 2) {
+      return InvalidArgument("config was not initialised with CHORUS_CONFIG_INITIALIZER");
+    }
+    if (config->timeoutMs > 0) c.timeout_ms = config->timeoutMs;
+    if (config->commName != nullptr) c.name = config->commName;
+    if (config->deviceKind > chorusDeviceCpu) {
+      return InvalidArgument("config.deviceKind " + std::to_string(config->deviceKind) +
+                             ": this build has only the CPU backend");
+    }
+  }
+  if (c.timeout_ms <= 0) return InvalidArgument("CHORUS_TIMEOUT must be positive");
+  *out = c;
+  return Status::Ok();
+}
+
+Status Communicator::Create(const chorusUniqueId& id, int nranks, Rank rank, const CommConfig& config,
+                            std::unique_ptr<Communicator>* out) {
+  auto comm = std::make_unique<Communicator>(rank, nranks, config);
+  CHORUS_RETURN_IF_ERROR(comm->Init(id));
+  *out = std::move(comm);
+  return Status::Ok();
+}
+
+Status Communicator::Init(const chorusUniqueId& id) {
+  Communicator* comm = this;
+  const int nranks = nranks_;
+  const Rank rank = rank_;
+  const CommConfig& config = config_;
+  BootstrapOptions bopts;
+  bopts.timeout_ms = config.timeout_ms;
+  bopts.abort_flag = &comm->abort_;
+  CHORUS_RETURN_IF_ERROR(Bootstrap::Create(id, rank, nranks, bopts, &comm->bootstrap_));
+
+  // Which ranks share this host? The first wave has only the shared-memory transport.
+  constexpr size_t kHostBytes = 256;
+  std::vector<char> hosts(static_cast<size_t>(nranks) * kHostBytes, 0);
+  std::string me = HostIdentity();
+  strncpy(&hosts[static_cast<size_t>(rank) * kHostBytes], me.c_str(), kHostBytes - 1);
+  CHORUS_RETURN_IF_ERROR(comm->bootstrap_->AllGather(hosts.data(), kHostBytes));
+  for (Rank r = 0; r < nranks; ++r) {
+    std::string other(&hosts[static_cast<size_t>(r) * kHostBytes], strnlen(&hosts[static_cast<size_t>(r) * kHostBytes], kHostBytes - 1));
+    if (other != me) {
+      return InvalidUsage("rank " + std::to_string(r) + " runs on host '" + other + "' and rank " +
+                          std::to_string(rank) + " on '" + me +
+                          "': this build connects ranks of one host only (shared memory)");
+    }
+  }
+  std::unique_ptr<shm::ShmConnections> shm;
+  CHORUS_RETURN_IF_ERROR(
+      shm::ShmConnections::Create(comm->bootstrap_.get(), shm::ShmOptionsFromEnv(config.channels), &shm));
+  comm->conns_ = std::move(shm);
+  comm->backoff_ = BackoffPolicy::For(nranks);
+  CHORUS_INFO(kInit, "%s: rank %d of %d ready (shm, %d channel(s), timeout %lld ms)", config.name.c_str(),
+              rank, nranks, config.channels, static_cast<long long>(config.timeout_ms));
+  return Status::Ok();
+}
+
+Communicator::~Communicator() {
+  conns_.reset();
+  if (bootstrap_) bootstrap_->Close();
+  bootstrap_.reset();
+}
+
+void* Communicator::Scratch(Bytes bytes) {
+  if (scratch_.size() < bytes) scratch_.resize(bytes);
+  return scratch_.data();
+}
+
+uint64_t Communicator::NextCollectiveTag(const CommOp& op) {
+  uint64_t h = Mix(0x43484f5255530000ull, ++collective_seq_);
+  h = Mix(h, static_cast<uint64_t>(op.coll));
+  h = Mix(h, static_cast<uint64_t>(op.dtype));
+  h = Mix(h, static_cast<uint64_t>(op.op));
+  h = Mix(h, op.count);
+  h = Mix(h, static_cast<uint64_t>(op.root));
+  return h & ~0xFull;  // never equal to the point-to-point tag's low bits by construction
+}
+
+Status Communicator::ChooseAlgorithm(const sched::CollArgs& args, std::string* algo) {
+  // CHORUS_ALGO: "name" for every collective, or "allreduce=name,broadcast=name".
+  std::string forced = EnvString("CHORUS_ALGO");
+  if (!forced.empty()) {
+    std::string pick;
+    size_t pos = 0;
+    while (pos <= forced.size()) {
+      size_t comma = forced.find(',', pos);
+      std::string item = forced.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      size_t eq = item.find('=');
+      if (eq == std::string::npos) {
+        if (pick.empty()) pick = item;
+      } else if (item.substr(0, eq) == Name(args.coll)) {
+        pick = item.substr(eq + 1);
+      }
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    if (!pick.empty()) {
+      const sched::Algorithm* a = sched::FindAlgorithm(pick);
+      if (a == nullptr) return InvalidArgument("CHORUS_ALGO names unknown algorithm '" + pick + "'");
+      if (!a->applies(args)) {
+        return InvalidArgument("CHORUS_ALGO: algorithm '" + pick + "' does not implement " +
+                               Name(args.coll) + " for " + std::to_string(args.nranks) + " ranks");
+      }
+      *algo = pick;
+      return Status::Ok();
+    }
+  }
+  const char* preferred = nullptr;
+  switch (args.coll) {
+    case Collective::kAllToAll: preferred = "pairwise"; break;
+    case Collective::kBroadcast:
+    case Collective::kReduce: preferred = "chain"; break;
+    default: preferred = "ring"; break;
+  }
+  const sched::Algorithm* a = sched::FindAlgorithm(preferred);
+  if (a != nullptr && a->applies(args)) {
+    *algo = preferred;
+    return Status::Ok();
+  }
+  auto all = sched::ApplicableAlgorithms(args);
+  if (all.empty()) return InternalError(std::string("no algorithm implements ") + Name(args.coll));
+  *algo = all.front()->name;
+  return Status::Ok();
+}
+
+Status Communicator::ProgramFor(const sched::CollArgs& args, const std::string& algo,
+                                const sched::RankProgram** out) {
+  ProgramKey key{static_cast<int>(args.coll) * 16 + static_cast<int>(args.op), args.count, args.root,
+                 static_cast<int>(args.elem_size), args.in_place, args.has_output, args.chunk_bytes, algo};
+  auto it = programs_.find(key);
+  if (it == programs_.end()) {
+    const sched::Algorithm* a = sched::FindAlgorithm(algo);
+    if (a == nullptr) return InternalError("algorithm '" + algo + "' vanished");
+    sched::RankProgram program;
+    CHORUS_RETURN_IF_ERROR(a->generate(args, rank_, &program));
+    if (programs_.size() >= kMaxCachedPrograms) programs_.clear();
+    it = programs_.emplace(key, std::move(program)).first;
+  }
+  *out = &it->second;
+  return Status::Ok();
+}
+
+Status Communicator::RunCollective(const CommOp& requested) {
+  CommOp op = requested;
+  if (op.coll == Collective::kBarrier) {
+    // A barrier is a one-byte all-reduce on the communicator's own bytes: it rides the same fast
+    // path as any small collective.
+    op = CommOp{Collective::kAllReduce, &barrier_in_, &barrier_out_, 1, DataType::kUint8, ReduceOp::kMax};
+  }
+  const uint64_t tag = NextCollectiveTag(op);
+  if (op.count == 0) return Status::Ok();
+  const Bytes esize = SizeOf(op.dtype);
+  sched::CollArgs args;
+  args.coll = op.coll;
+  args.nranks = nranks_;
+  args.count = op.count;
+  args.root = op.root;
+  args.op = op.op;
+  args.elem_size = esize;
+  args.channels = config_.channels;
+  args.has_output = !(op.coll == Collective::kReduce && rank_ != op.root);
+  const char* in = static_cast<const char*>(op.sendbuff);
+  const char* out = static_cast<const char*>(op.recvbuff);
+  switch (op.coll) {
+    case Collective::kAllGather: args.in_place = in == out + op.count * esize * rank_; break;
+    case Collective::kReduceScatter: args.in_place = out == in + op.count * esize * rank_; break;
+    default: args.in_place = in == out && in != nullptr; break;
+  }
+  std::string algo;
+  CHORUS_RETURN_IF_ERROR(ChooseAlgorithm(args, &algo));
+  const sched::RankProgram* program = nullptr;
+  CHORUS_RETURN_IF_ERROR(ProgramFor(args, algo, &program));
+  CHORUS_TRACE(kColl, "%s %s count=%zu %s %s root=%d -> %s%s", config_.name.c_str(), Name(op.coll),
+               op.count, Name(op.dtype), Name(op.op), op.root, algo.c_str(), args.in_place ? " (in place)" : "");
+
+  exec::ExecBuffers buffers;
+  buffers.base[static_cast<int>(sched::Buffer::kInput)] = const_cast<void*>(op.sendbuff);
+  buffers.base[static_cast<int>(sched::Buffer::kOutput)] = args.has_output ? op.recvbuff : nullptr;
+  buffers.base[static_cast<int>(sched::Buffer::kScratch)] =
+      program->scratch_elems > 0 ? Scratch(program->scratch_elems * esize) : nullptr;
+  exec::ExecParams params;
+  params.dtype = op.dtype;
+  params.op = op.op;
+  params.tag = tag;
+  params.conns = conns_.get();
+  params.abort_flag = &abort_;
+  params.timeout_ms = config_.timeout_ms;
+  params.what = Name(op.coll);
+  params.backoff = backoff_;
+  params.watch_all_ranks = true;
+  params.nranks = nranks_;
+  return exec::Execute(*program, buffers, params);
+}
+
+Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
+  // One program, absolutely addressed in bytes: every send is posted first, then the receives run
+  // in order, so a group's sends and receives never wait on each other.
+  sched::RankProgram program;
+  program.rank = rank_;
+  program.nranks = nranks_;
+  program.channels.resize(1);
+  auto& steps = program.channels[0].steps;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const CommOp* op : ops) {
+      if (op->is_send != (pass == 0)) continue;
+      Bytes bytes = op->count * SizeOf(op->dtype);
+      if (bytes == 0) continue;
+      sched::Step s;
+      s.op = op->is_send ? sched::OpCode::kSend : sched::OpCode::kRecv;
+      s.peer = op->root;
+      sched::Slice slice{sched::Buffer::kInput, reinterpret_cast<uintptr_t>(op->is_send ? op->sendbuff : op->recvbuff), bytes};
+      (op->is_send ? s.src : s.dst) = slice;
+      steps.push_back(s);
+    }
+  }
+  if (steps.empty()) return Status::Ok();
+  exec::ExecBuffers buffers;  // all null: absolute addressing
+  exec::ExecParams params;
+  params.dtype = DataType::kUint8;
+  params.tag = kPointToPointTag;
+  params.conns = conns_.get();
+  params.abort_flag = &abort_;
+  params.timeout_ms = config_.timeout_ms;
+  params.what = "send/recv";
+  params.backoff = backoff_;
+  params.nranks = nranks_;
+  return exec::Execute(program, buffers, params);
+}
+
+Status Communicator::Run(const std::vector<CommOp>& ops) {
+  if (!broken_.ok()) {
+    return Status(broken_.code(), "communicator unusable after an earlier failure: " + broken_.message());
+  }
+  if (aborted()) return InvalidUsage("communicator was aborted");
+  std::vector<const CommOp*> p2p;
+  for (const auto& op : ops) {
+    if (op.coll == Collective::kSendRecv) p2p.push_back(&op);
+  }
+  Status st;
+  if (!p2p.empty()) st = RunPointToPoint(p2p);
+  for (const auto& op : ops) {
+    if (!st.ok()) break;
+    if (op.coll != Collective::kSendRecv) st = RunCollective(op);
+  }
+  if (!st.ok() && st.code() != chorusInvalidArgument) {
+    broken_ = st;
+    // Peers blocked on this rank learn of it now rather than at their timeout.
+    conns_->DeclareFailed(std::string(chorusGetErrorString(st.code())) + ": " + st.message());
+  }
+  return st;
+}
+
+}  // namespace chorus

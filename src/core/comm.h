@@ -1,0 +1,108 @@
+// A communicator: one rank's membership in a group of ranks, and everything it owns (bootstrap,
+// connections, scratch memory, cached schedules). Freed in reverse order of creation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "algorithms/schedule.h"
+#include "bootstrap/bootstrap.h"
+#include "chorus/chorus.h"
+#include "core/status.h"
+#include "core/types.h"
+#include "exec/waiter.h"
+#include "transports/transport.h"
+
+namespace chorus {
+
+// One queued operation (the arguments of a validated API call).
+struct CommOp {
+  Collective coll = Collective::kAllReduce;
+  const void* sendbuff = nullptr;
+  void* recvbuff = nullptr;
+  Count count = 0;
+  DataType dtype = DataType::kFloat32;
+  ReduceOp op = ReduceOp::kSum;
+  Rank root = 0;        // broadcast/reduce root; send/recv peer
+  bool is_send = false; // kSendRecv: a send (else a receive)
+};
+
+struct CommConfig {
+  int64_t timeout_ms = 600000;
+  std::string name = "comm";
+  int channels = 1;
+};
+
+// Reads the config struct (may be null) over the environment's defaults; validates it.
+Status ResolveConfig(const chorusConfig_t* config, CommConfig* out);
+
+class Communicator {
+ public:
+  // Construct, then Init (which blocks on the other ranks; a non-blocking init runs it on a thread).
+  Communicator(Rank rank, int nranks, const CommConfig& config)
+      : rank_(rank), nranks_(nranks), config_(config) {}
+  Status Init(const chorusUniqueId& id);
+  // Both in one.
+  static Status Create(const chorusUniqueId& id, int nranks, Rank rank, const CommConfig& config,
+                       std::unique_ptr<Communicator>* out);
+  ~Communicator();
+
+  // chorusCommSplit: collective over this communicator. color < 0: this rank joins none (*out
+  // stays null).
+  Status Split(int color, int key, const CommConfig& config, std::unique_ptr<Communicator>* out);
+  // chorusCommShrink: the ranks not in `excluded` build a new communicator without relying on the
+  // excluded ones (which may be dead) nor on this communicator's data path (which may be broken).
+  Status Shrink(const std::vector<Rank>& excluded, const CommConfig& config, std::unique_ptr<Communicator>* out);
+
+  Rank rank() const { return rank_; }
+  int size() const { return nranks_; }
+  const CommConfig& config() const { return config_; }
+
+  // Runs a batch of operations issued together (a group, or a single call): all sends and receives
+  // progress concurrently, then the collectives run in issue order.
+  Status Run(const std::vector<CommOp>& ops);
+
+  // Makes every wait of this communicator return (chorusCommAbort from any thread).
+  void RequestAbort() { abort_.store(true); }
+  bool aborted() const { return abort_.load(); }
+  // After a failed collective the connections may hold half a message: the communicator refuses
+  // further work with this error.
+  const Status& broken() const { return broken_; }
+
+  // Calls in flight (abort waits for them to leave before freeing).
+  std::atomic<int>& active_calls() { return active_calls_; }
+
+ private:
+  Status RunCollective(const CommOp& op);
+  Status RunPointToPoint(const std::vector<const CommOp*>& ops);
+  // The program of this rank for `args` with algorithm `algo` (cached).
+  Status ProgramFor(const sched::CollArgs& args, const std::string& algo, const sched::RankProgram** out);
+  Status ChooseAlgorithm(const sched::CollArgs& args, std::string* algo);
+  void* Scratch(Bytes bytes);
+  uint64_t NextCollectiveTag(const CommOp& op);
+
+  const Rank rank_;
+  const int nranks_;
+  const CommConfig config_;
+  std::unique_ptr<Bootstrap> bootstrap_;
+  std::unique_ptr<transport::Connections> conns_;
+  std::atomic<bool> abort_{false};
+  std::atomic<int> active_calls_{0};
+  Status broken_;
+  BackoffPolicy backoff_;
+  uint64_t collective_seq_ = 0;
+  uint64_t shrink_epoch_ = 0;
+  std::vector<char> scratch_;
+  uint8_t barrier_in_ = 0;
+  uint8_t barrier_out_ = 0;
+  using ProgramKey = std::tuple<int, Count, Rank, int, bool, bool, Bytes, std::string>;
+  std::map<ProgramKey, sched::RankProgram> programs_;
+};
+
+}  // namespace chorus

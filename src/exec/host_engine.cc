@@ -1,0 +1,311 @@
+#include "exec/host_engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <list>
+#include <string>
+#include <vector>
+
+#include "core/log.h"
+#include "device/host/reduce.h"
+#include "exec/waiter.h"
+
+namespace chorus::exec {
+
+namespace {
+
+using sched::OpCode;
+using sched::Slice;
+using sched::Step;
+using Clock = std::chrono::steady_clock;
+
+struct PendingSend {
+  transport::SendQueue* queue;
+  Rank peer;
+  const char* data;
+  Bytes total;
+  Bytes sent = 0;
+  Bytes ready;  // bytes of data that may be sent: grows while a fused step is still receiving
+};
+
+struct ChannelState {
+  int index = 0;
+  const std::vector<Step>* steps = nullptr;
+  size_t next = 0;           // the step in progress
+  bool started = false;      // the step in progress has begun receiving
+  Bytes received = 0;        // bytes of the step in progress received so far
+  PendingSend* forward = nullptr;  // the fused step's own send
+  std::list<PendingSend> sends;    // posted, not yet drained, in post order
+  bool done() const { return next >= steps->size() && sends.empty(); }
+};
+
+class Engine {
+ public:
+  Engine(const sched::RankProgram& program, const ExecBuffers& buffers, const ExecParams& params)
+      : program_(program), buffers_(buffers), params_(params), esize_(SizeOf(params.dtype)),
+        redop_(params.op == ReduceOp::kAvg ? ReduceOp::kSum : params.op) {}
+
+  Status Run();
+
+ private:
+  char* Address(const Slice& s) const {
+    auto base = reinterpret_cast<uintptr_t>(buffers_.base[static_cast<int>(s.buffer)]);
+    return reinterpret_cast<char*>(base + s.offset * esize_);
+  }
+  Bytes Length(const Slice& s) const { return s.count * esize_; }
+
+  Status ProgressSends(ChannelState& ch, bool* progressed);
+  // Advances the channel's current step as far as possible without blocking.
+  Status ProgressStep(ChannelState& ch, bool* progressed, bool* step_done);
+  Status ProgressReceive(ChannelState& ch, const Step& step, bool* progressed, bool* step_done);
+  bool WriteBlockedBySend(const ChannelState& ch, const char* dst, Bytes len) const;
+  void Finalize(char* dst, Bytes len) const;
+  void PostSend(ChannelState& ch, Rank peer, const char* data, Bytes len, Bytes ready);
+  std::string Describe(const ChannelState& ch) const;
+  Status CheckStuck(const std::vector<ChannelState>& channels, Clock::time_point deadline);
+
+  const sched::RankProgram& program_;
+  const ExecBuffers& buffers_;
+  const ExecParams& params_;
+  const Bytes esize_;
+  const ReduceOp redop_;
+};
+
+void Engine::Finalize(char* dst, Bytes len) const {
+  if (params_.op == ReduceOp::kAvg && len > 0) {
+    host::DivideBy(dst, len / esize_, params_.dtype, program_.nranks);
+  }
+}
+
+bool Engine::WriteBlockedBySend(const ChannelState& ch, const char* dst, Bytes len) const {
+  for (const auto& s : ch.sends) {
+    const char* lo = s.data + s.sent;
+    const char* hi = s.data + s.total;
+    if (lo < dst + len && dst < hi) return true;
+  }
+  return false;
+}
+
+void Engine::PostSend(ChannelState& ch, Rank peer, const char* data, Bytes len, Bytes ready) {
+  ch.sends.push_back(PendingSend{params_.conns->send_queue(peer, ch.index), peer, data, len, 0, ready});
+}
+
+Status Engine::ProgressSends(ChannelState& ch, bool* progressed) {
+  // Only the oldest pending send to a queue may push: messages on a queue stay in order.
+  transport::SendQueue* blocked[8];
+  int nblocked = 0;
+  auto is_blocked = [&](transport::SendQueue* q) {
+    for (int i = 0; i < nblocked; ++i) if (blocked[i] == q) return true;
+    return false;
+  };
+  for (auto it = ch.sends.begin(); it != ch.sends.end();) {
+    PendingSend& s = *it;
+    if (nblocked == 8 || is_blocked(s.queue)) { ++it; continue; }
+    if (s.sent < s.ready) {
+      Bytes taken = 0;
+      transport::MessageHeader hdr{params_.tag, s.total};
+      CHORUS_RETURN_IF_ERROR(s.queue->TryPush(hdr, s.data + s.sent, s.ready - s.sent, &taken));
+      s.sent += taken;
+      if (taken > 0) *progressed = true;
+    }
+    if (s.sent == s.total) {
+      if (ch.forward == &s) ch.forward = nullptr;
+      it = ch.sends.erase(it);
+      continue;
+    }
+    blocked[nblocked++] = s.queue;
+    ++it;
+  }
+  return Status::Ok();
+}
+
+Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progressed, bool* step_done) {
+  const Bytes total = Length(step.dst);
+  char* dst = Address(step.dst);
+  const char* src = (step.op == OpCode::kRecvReduce || step.op == OpCode::kRecvReduceSend) ? Address(step.src) : nullptr;
+  const bool forwards = step.op == OpCode::kRecvReduceSend || step.op == OpCode::kRecvCopySend;
+  if (!ch.started) {
+    if (WriteBlockedBySend(ch, dst, total)) return Status::Ok();
+    ch.started = true;
+    ch.received = 0;
+    if (forwards) {
+      PostSend(ch, step.send_peer, dst, total, 0);
+      ch.forward = &ch.sends.back();
+    }
+  }
+  transport::RecvQueue* q = params_.conns->recv_queue(step.peer, ch.index);
+  while (ch.received < total) {
+    transport::MessageHeader hdr;
+    const void* data = nullptr;
+    Bytes n = 0;
+    CHORUS_RETURN_IF_ERROR(q->TryPeek(&hdr, &data, &n));
+    if (n == 0) break;
+    if (hdr.tag != params_.tag || hdr.msg_bytes != total) {
+      return InvalidUsage(std::string(params_.what) + ": rank " + std::to_string(program_.rank) +
+                          " expected a " + std::to_string(total) + "-byte message of call tag " +
+                          std::to_string(params_.tag) + " from rank " + std::to_string(step.peer) +
+                          " but got " + std::to_string(hdr.msg_bytes) + " bytes of call tag " +
+                          std::to_string(hdr.tag) +
+                          " (ranks called different collectives, counts, types or roots?)");
+    }
+    n = std::min<Bytes>(n, total - ch.received);
+    n -= n % esize_;
+    if (n == 0) {
+      return RemoteError("rank " + std::to_string(step.peer) + " sent a slot that splits an element");
+    }
+    char* out = dst + ch.received;
+    if (src != nullptr) {
+      host::Reduce(out, src + ch.received, data, n / esize_, params_.dtype, redop_);
+    } else {
+      memcpy(out, data, n);
+    }
+    if (step.finalize) Finalize(out, n);
+    q->Consume(n);
+    ch.received += n;
+    if (ch.forward != nullptr) ch.forward->ready = ch.received;
+    *progressed = true;
+  }
+  if (ch.received == total) {
+    ch.started = false;
+    ch.forward = nullptr;
+    *step_done = true;
+  }
+  return Status::Ok();
+}
+
+Status Engine::ProgressStep(ChannelState& ch, bool* progressed, bool* step_done) {
+  const Step& step = (*ch.steps)[ch.next];
+  *step_done = false;
+  switch (step.op) {
+    case OpCode::kSend: {
+      Bytes len = Length(step.src);
+      if (len > 0) PostSend(ch, step.peer, Address(step.src), len, len);
+      *step_done = true;
+      return Status::Ok();
+    }
+    case OpCode::kRecv:
+    case OpCode::kRecvReduce:
+    case OpCode::kRecvReduceSend:
+    case OpCode::kRecvCopySend:
+      if (step.dst.count == 0) { *step_done = true; return Status::Ok(); }
+      return ProgressReceive(ch, step, progressed, step_done);
+    case OpCode::kCopy:
+    case OpCode::kLocalReduce: {
+      Bytes len = Length(step.dst);
+      char* dst = Address(step.dst);
+      if (len > 0) {
+        if (WriteBlockedBySend(ch, dst, len)) return Status::Ok();
+        const char* src = Address(step.src);
+        if (step.op == OpCode::kCopy) {
+          if (src != dst) memmove(dst, src, len);
+        } else {
+          host::Reduce(dst, src, dst, len / esize_, params_.dtype, redop_);
+        }
+        if (step.finalize) Finalize(dst, len);
+      }
+      *step_done = true;
+      return Status::Ok();
+    }
+    default:
+      return InvalidUsage(std::string("the host engine cannot run step '") + sched::ToString(step) +
+                          "': this transport has no memory or switch verbs");
+  }
+}
+
+std::string Engine::Describe(const ChannelState& ch) const {
+  std::string d = "channel " + std::to_string(ch.index) + ": ";
+  if (ch.next < ch.steps->size()) {
+    d += "step " + std::to_string(ch.next) + " (" + sched::ToString((*ch.steps)[ch.next]) + ")";
+    if (ch.started) d += ", " + std::to_string(ch.received) + " bytes received";
+  } else {
+    d += "all steps issued";
+  }
+  for (const auto& s : ch.sends) {
+    d += "; send to rank " + std::to_string(s.peer) + " " + std::to_string(s.sent) + "/" +
+         std::to_string(s.total) + " bytes";
+  }
+  return d;
+}
+
+Status Engine::CheckStuck(const std::vector<ChannelState>& channels, Clock::time_point deadline) {
+  if (params_.abort_flag != nullptr && params_.abort_flag->load(std::memory_order_relaxed)) {
+    return RemoteError(std::string(params_.what) + " aborted (chorusCommAbort)");
+  }
+  if (params_.watch_all_ranks) {
+    for (Rank r = 0; r < params_.nranks; ++r) {
+      if (r == program_.rank) continue;
+      Status st = params_.conns->PeerStatus(r);
+      if (!st.ok()) return RemoteError(std::string(params_.what) + " on rank " + std::to_string(program_.rank) + ": " + st.message());
+    }
+  } else {
+    for (const auto& ch : channels) {
+      if (ch.next < ch.steps->size() && (*ch.steps)[ch.next].peer >= 0) {
+        Status st = params_.conns->PeerStatus((*ch.steps)[ch.next].peer);
+        if (!st.ok()) return RemoteError(std::string(params_.what) + " on rank " + std::to_string(program_.rank) + ": " + st.message() + " (" + Describe(ch) + ")");
+      }
+      for (const auto& snd : ch.sends) {
+        Status st = params_.conns->PeerStatus(snd.peer);
+        if (!st.ok()) return RemoteError(std::string(params_.what) + " on rank " + std::to_string(program_.rank) + ": " + st.message());
+      }
+    }
+  }
+  if (Clock::now() > deadline) {
+    std::string where;
+    for (const auto& ch : channels) {
+      if (!ch.done()) where += " [" + Describe(ch) + "]";
+    }
+    return Timeout(std::string(params_.what) + ": rank " + std::to_string(program_.rank) +
+                   " timed out after " + std::to_string(params_.timeout_ms) + " ms waiting:" + where);
+  }
+  return Status::Ok();
+}
+
+Status Engine::Run() {
+  std::vector<ChannelState> channels(program_.channels.size());
+  for (size_t c = 0; c < channels.size(); ++c) {
+    channels[c].index = static_cast<int>(c);
+    channels[c].steps = &program_.channels[c].steps;
+    if (static_cast<int>(c) >= params_.conns->channels() && !channels[c].steps->empty()) {
+      return InternalError("program uses channel " + std::to_string(c) + " but the connections have " +
+                           std::to_string(params_.conns->channels()));
+    }
+  }
+  const auto deadline = Clock::now() + std::chrono::milliseconds(params_.timeout_ms);
+  Backoff backoff(params_.backoff);
+  uint64_t idle = 0;
+  for (;;) {
+    bool all_done = true;
+    bool progressed = false;
+    for (auto& ch : channels) {
+      CHORUS_RETURN_IF_ERROR(ProgressSends(ch, &progressed));
+      while (ch.next < ch.steps->size()) {
+        bool step_done = false;
+        CHORUS_RETURN_IF_ERROR(ProgressStep(ch, &progressed, &step_done));
+        if (!step_done) break;
+        ++ch.next;
+        progressed = true;
+      }
+      if (progressed) CHORUS_RETURN_IF_ERROR(ProgressSends(ch, &progressed));
+      all_done = all_done && ch.done();
+    }
+    if (all_done) return Status::Ok();
+    if (progressed) {
+      backoff.Reset();
+      idle = 0;
+    } else {
+      backoff.Pause();
+      if ((++idle & 0x3ff) == 0) CHORUS_RETURN_IF_ERROR(CheckStuck(channels, deadline));
+    }
+  }
+}
+
+}  // namespace
+
+Status Execute(const sched::RankProgram& program, const ExecBuffers& buffers, const ExecParams& params) {
+  if (params.conns == nullptr) return InternalError("Execute without connections");
+  Engine engine(program, buffers, params);
+  return engine.Run();
+}
+
+}  // namespace chorus::exec

@@ -1,0 +1,40 @@
+// The host engine: runs one rank's program of a call on host memory over message connections.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "algorithms/schedule.h"
+#include "core/status.h"
+#include "core/types.h"
+#include "exec/waiter.h"
+#include "transports/transport.h"
+
+namespace chorus::exec {
+
+// Base addresses of the call's buffers, indexed by sched::Buffer. A null base means the program
+// addresses memory absolutely (offsets are addresses): how grouped send/recv batches, whose steps
+// each touch a different user buffer, are expressed.
+struct ExecBuffers {
+  void* base[sched::kNumBuffers] = {nullptr, nullptr, nullptr};
+};
+
+struct ExecParams {
+  DataType dtype = DataType::kUint8;
+  ReduceOp op = ReduceOp::kSum;
+  uint64_t tag = 0;  // identifies the call; every message of it carries the tag
+  transport::Connections* conns = nullptr;
+  const std::atomic<bool>* abort_flag = nullptr;
+  int64_t timeout_ms = 600000;
+  const char* what = "call";  // for messages: "allreduce", "send/recv", ...
+  BackoffPolicy backoff;
+  // A collective needs every rank: a failure anywhere dooms it, so waits watch all ranks.
+  // Send/recv batches watch only their peers.
+  bool watch_all_ranks = false;
+  int nranks = 1;
+};
+
+// Runs `program` to completion (or the first error, timeout or abort).
+Status Execute(const sched::RankProgram& program, const ExecBuffers& buffers, const ExecParams& params);
+
+}  // namespace chorus::exec

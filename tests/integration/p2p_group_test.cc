@@ -1,0 +1,123 @@
+// Send/recv and group calls: rings of sends and receives issued together must not deadlock,
+// groups of collectives, several ranks driven from one thread (chorusCommInitAll), barrier.
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "chorus/chorus.h"
+#include "support/test_support.h"
+
+namespace chorus::testing {
+namespace {
+
+std::string RingExchange(chorusComm_t comm, int rank, int n, size_t count) {
+  std::vector<int32_t> send(count), recv(count, -1);
+  for (size_t i = 0; i < count; ++i) send[i] = static_cast<int32_t>(rank * 1000003 + i);
+  int right = (rank + 1) % n, left = (rank + n - 1) % n;
+  // Receive first inside the group: only grouping makes this order safe.
+  chorusGroupStart();
+  chorusRecv(recv.data(), count, chorusInt32, left, comm, nullptr);
+  chorusSend(send.data(), count, chorusInt32, right, comm, nullptr);
+  if (chorusGroupEnd() != chorusSuccess) return std::string("group: ") + chorusGetLastError(comm);
+  for (size_t i = 0; i < count; ++i) {
+    if (recv[i] != static_cast<int32_t>(left * 1000003 + i)) {
+      return "ring exchange of " + std::to_string(count) + " wrong at " + std::to_string(i);
+    }
+  }
+  return "";
+}
+
+class P2PTest : public ::testing::TestWithParam<std::tuple<int, RankMode>> {};
+
+TEST_P(P2PTest, GroupedRingExchangeAndSelfSend) {
+  auto [nranks, mode] = GetParam();
+  std::string err = RunRanks(nranks, mode, [&](int rank, int n, const chorusUniqueId& id) -> std::string {
+    chorusComm_t comm = nullptr;
+    if (chorusCommInitRank(&comm, n, id, rank, nullptr) != chorusSuccess) return chorusGetLastError(nullptr);
+    std::string e;
+    for (size_t count : {size_t{0}, size_t{1}, size_t{1000}, size_t{3} << 20}) {
+      if (e.empty()) e = RingExchange(comm, rank, n, count);
+    }
+    // A send to oneself, grouped with its receive.
+    int32_t a = rank + 40, b = 0;
+    chorusGroupStart();
+    chorusSend(&a, 1, chorusInt32, rank, comm, nullptr);
+    chorusRecv(&b, 1, chorusInt32, rank, comm, nullptr);
+    if (chorusGroupEnd() != chorusSuccess || b != rank + 40) e += " self send failed";
+    // Ungrouped blocking pairs: even ranks send first, odd ranks receive first.
+    if (n >= 2 && rank < (n / 2) * 2) {
+      int peer = rank ^ 1;
+      double v = rank * 2.5, got = -1;
+      if (rank % 2 == 0) {
+        chorusSend(&v, 1, chorusFloat64, peer, comm, nullptr);
+        chorusRecv(&got, 1, chorusFloat64, peer, comm, nullptr);
+      } else {
+        chorusRecv(&got, 1, chorusFloat64, peer, comm, nullptr);
+        chorusSend(&v, 1, chorusFloat64, peer, comm, nullptr);
+      }
+      if (got != peer * 2.5) e += " pairwise send/recv got " + std::to_string(got);
+    }
+    if (chorusBarrier(comm, nullptr) != chorusSuccess) e += std::string(" barrier: ") + chorusGetLastError(comm);
+    chorusCommDestroy(comm);
+    return e;
+  });
+  EXPECT_EQ(err, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Ranks, P2PTest,
+                         ::testing::Combine(::testing::Values(1, 2, 3, 8),
+                                            ::testing::Values(RankMode::kProcesses, RankMode::kThreads)));
+
+// Several collectives in one group run in order; results are as if issued one by one.
+TEST(GroupTest, BatchOfCollectives) {
+  std::string err = RunRanks(3, RankMode::kProcesses, [&](int rank, int n, const chorusUniqueId& id) -> std::string {
+    chorusComm_t comm = nullptr;
+    if (chorusCommInitRank(&comm, n, id, rank, nullptr) != chorusSuccess) return chorusGetLastError(nullptr);
+    std::vector<float> a(100, static_cast<float>(rank)), sum(100);
+    std::vector<int64_t> g(3), mine{rank * 7};
+    int32_t b = rank == 1 ? 99 : 0;
+    chorusGroupStart();
+    chorusAllReduce(a.data(), sum.data(), a.size(), chorusFloat32, chorusSum, comm, nullptr);
+    chorusGroupStart();  // nested
+    chorusAllGather(mine.data(), g.data(), 1, chorusInt64, comm, nullptr);
+    chorusGroupEnd();
+    chorusBroadcast(&b, &b, 1, chorusInt32, 1, comm, nullptr);
+    chorusResult_t r = chorusGroupEnd();
+    std::string e;
+    if (r != chorusSuccess) e = chorusGetLastError(comm);
+    if (sum[99] != 3.0f) e += " allreduce";
+    if (g[0] != 0 || g[1] != 7 || g[2] != 14) e += " allgather";
+    if (b != 99) e += " broadcast";
+    chorusCommDestroy(comm);
+    return e;
+  });
+  EXPECT_EQ(err, "");
+}
+
+// chorusCommInitAll: 4 ranks as threads driven from ONE thread through a group, NCCL style.
+TEST(GroupTest, InitAllDrivenFromOneThread) {
+  const int n = 4;
+  chorusComm_t comms[n];
+  ASSERT_EQ(chorusCommInitAll(comms, n, nullptr), chorusSuccess) << chorusGetLastError(nullptr);
+  std::vector<std::vector<double>> bufs(n, std::vector<double>(4099));
+  for (int r = 0; r < n; ++r) std::iota(bufs[r].begin(), bufs[r].end(), r);
+  ASSERT_EQ(chorusGroupStart(), chorusSuccess);
+  for (int r = 0; r < n; ++r) {
+    ASSERT_EQ(chorusAllReduce(bufs[r].data(), bufs[r].data(), bufs[r].size(), chorusFloat64, chorusMax, comms[r], nullptr),
+              chorusSuccess);
+  }
+  ASSERT_EQ(chorusGroupEnd(), chorusSuccess) << chorusGetLastError(nullptr);
+  for (int r = 0; r < n; ++r) {
+    int rank = -1;
+    EXPECT_EQ(chorusCommUserRank(comms[r], &rank), chorusSuccess);
+    EXPECT_EQ(rank, r);
+    EXPECT_EQ(bufs[r][0], 3.0);
+    EXPECT_EQ(bufs[r][4098], 4098.0 + 3);
+  }
+  for (int r = 0; r < n; ++r) EXPECT_EQ(chorusCommDestroy(comms[r]), chorusSuccess);
+}
+
+}  // namespace
+}  // namespace chorus::testing

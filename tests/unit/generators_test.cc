@@ -1,0 +1,192 @@
+// Structural checks of every generator, independent of the verifier: sends and receives pair up
+// per (sender, receiver, channel) with equal counts, every slice is inside its buffer, kInput is
+// never written, kOutput is untouched without an output, no empty steps are emitted, and element
+// offsets survive counts beyond 2^32.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+#include <tuple>
+#include <vector>
+
+#include "algorithms/registry.h"
+#include "algorithms/schedule.h"
+
+namespace chorus::sched {
+namespace {
+
+bool Writes(OpCode op) {
+  return op != OpCode::kSend && op != OpCode::kSignal && op != OpCode::kWait &&
+         op != OpCode::kPut;
+}
+bool Reads(OpCode op) {
+  return op == OpCode::kSend || op == OpCode::kRecvReduce || op == OpCode::kRecvReduceSend ||
+         op == OpCode::kCopy || op == OpCode::kLocalReduce || op == OpCode::kSwitchReduce ||
+         op == OpCode::kPut;
+}
+bool Receives(OpCode op) {
+  return op == OpCode::kRecv || op == OpCode::kRecvReduce || op == OpCode::kRecvReduceSend ||
+         op == OpCode::kRecvCopySend;
+}
+bool SendsTo(const Step& s, Rank* to) {
+  if (s.op == OpCode::kSend) return *to = s.peer, true;
+  if (s.op == OpCode::kRecvReduceSend || s.op == OpCode::kRecvCopySend) return *to = s.send_peer, true;
+  return false;
+}
+
+CollArgs RankArgs(CollArgs a, Rank r) {
+  if (a.coll == Collective::kReduce && r != a.root) a.has_output = false;
+  return a;
+}
+
+// Returns "" or the first structural problem.
+std::string CheckStructure(const Algorithm& algo, const CollArgs& base) {
+  const int n = base.nranks;
+  // (from, to, channel) -> counts in order.
+  std::map<std::tuple<int, int, size_t>, std::vector<Count>> sent, received;
+  for (Rank r = 0; r < n; ++r) {
+    CollArgs a = RankArgs(base, r);
+    RankProgram p;
+    Status st = algo.generate(a, r, &p);
+    if (!st.ok()) return "generate failed: " + st.message();
+    if (p.rank != r || p.nranks != n) return "wrong rank/nranks in program";
+    Count limit[3] = {InputElems(a), a.has_output ? OutputElems(a) : 0, p.scratch_elems};
+    for (size_t c = 0; c < p.channels.size(); ++c) {
+      for (size_t i = 0; i < p.channels[c].steps.size(); ++i) {
+        const Step& s = p.channels[c].steps[i];
+        std::ostringstream where;
+        where << "rank " << r << " channel " << c << " step " << i << " (" << ToString(s) << "): ";
+        Count cnt = s.op == OpCode::kSend ? s.src.count : s.dst.count;
+        if (cnt == 0) return where.str() + "empty step";
+        if (Reads(s.op)) {
+          if (s.src.count != cnt) return where.str() + "src/dst counts differ";
+          if (s.src.offset + s.src.count > limit[static_cast<int>(s.src.buffer)])
+            return where.str() + "src out of bounds";
+        }
+        if (Writes(s.op)) {
+          if (s.dst.buffer == Buffer::kInput) return where.str() + "writes the input";
+          if (s.dst.offset + s.dst.count > limit[static_cast<int>(s.dst.buffer)])
+            return where.str() + "dst out of bounds";
+        }
+        if (!a.has_output && ((Reads(s.op) && s.src.buffer == Buffer::kOutput) ||
+                              (Writes(s.op) && s.dst.buffer == Buffer::kOutput)))
+          return where.str() + "touches the output of a rank without one";
+        if (Receives(s.op)) {
+          if (s.peer < 0 || s.peer >= n || s.peer == r) return where.str() + "bad peer";
+          received[{s.peer, r, c}].push_back(cnt);
+        }
+        Rank to;
+        if (SendsTo(s, &to)) {
+          if (to < 0 || to >= n || to == r) return where.str() + "bad send peer";
+          sent[{r, to, c}].push_back(cnt);
+        }
+      }
+    }
+  }
+  for (const auto& [key, counts] : sent) {
+    auto it = received.find(key);
+    std::ostringstream o;
+    o << std::get<0>(key) << "->" << std::get<1>(key) << " channel " << std::get<2>(key);
+    if (it == received.end()) return "sends with no receives: " + o.str();
+    if (it->second != counts) return "send/receive counts differ: " + o.str();
+  }
+  for (const auto& [key, counts] : received) {
+    if (!sent.count(key)) return "receives with no sends";
+  }
+  return "";
+}
+
+const Collective kColls[] = {Collective::kAllReduce, Collective::kAllGather,
+                             Collective::kReduceScatter, Collective::kAllToAll,
+                             Collective::kBroadcast, Collective::kReduce};
+
+TEST(Generators, CoreAlgorithmsAreRegistered) {
+  for (const char* name : {"ring", "pairwise", "chain"}) {
+    EXPECT_NE(FindAlgorithm(name), nullptr) << name;
+  }
+  CollArgs a;
+  a.coll = Collective::kAllToAll;
+  EXPECT_FALSE(FindAlgorithm("ring")->applies(a));
+  EXPECT_TRUE(FindAlgorithm("pairwise")->applies(a));
+}
+
+TEST(Generators, StructureSweep) {
+  int checked = 0;
+  for (const Algorithm& algo : Algorithms()) {
+    for (Collective coll : kColls) {
+      for (int n : {1, 2, 3, 4, 5, 7, 8, 13, 16}) {
+        for (Count count : {Count{0}, Count{1}, Count(n - 1), Count(n + 3), Count{200}}) {
+          for (int channels : {1, 3}) {
+            for (Bytes chunk : {Bytes{0}, Bytes{12}}) {
+              for (bool in_place : {false, true}) {
+                CollArgs a;
+                a.coll = coll;
+                a.nranks = n;
+                a.count = count;
+                a.root = n / 2;
+                a.channels = channels;
+                a.chunk_bytes = chunk;
+                a.in_place = in_place;
+                if (!algo.applies(a)) continue;
+                std::string err = CheckStructure(algo, a);
+                ASSERT_EQ(err, "") << algo.name << " " << Name(coll) << " n=" << n
+                                   << " count=" << count << " channels=" << channels
+                                   << " chunk=" << chunk << " in_place=" << in_place;
+                ++checked;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 100);
+}
+
+TEST(Generators, HugeCountsKeepSixtyFourBitOffsets) {
+  const Count huge = (Count{1} << 33) + 7;
+  for (const Algorithm& algo : Algorithms()) {
+    for (Collective coll : kColls) {
+      CollArgs a;
+      a.coll = coll;
+      a.nranks = 3;
+      a.count = huge;
+      a.elem_size = 1;
+      if (!algo.applies(a)) continue;
+      ASSERT_EQ(CheckStructure(algo, a), "") << algo.name << " " << Name(coll);
+      // The highest element any step touches must reach the top of the biggest buffer.
+      Count top = 0;
+      for (Rank r = 0; r < a.nranks; ++r) {
+        RankProgram p;
+        ASSERT_TRUE(algo.generate(RankArgs(a, r), r, &p).ok());
+        for (const auto& ch : p.channels)
+          for (const auto& s : ch.steps)
+            for (const Slice* sl : {&s.src, &s.dst})
+              if (sl->count > 0 && sl->buffer != Buffer::kScratch)
+                top = std::max(top, sl->offset + sl->count);
+      }
+      EXPECT_EQ(top, std::max(InputElems(a), OutputElems(a))) << algo.name << " " << Name(coll);
+    }
+  }
+}
+
+TEST(Generators, RejectsBadArguments) {
+  for (const Algorithm& algo : Algorithms()) {
+    CollArgs a;
+    a.nranks = 4;
+    a.count = 10;
+    for (Collective coll : kColls) {
+      a.coll = coll;
+      if (algo.applies(a)) break;
+    }
+    RankProgram p;
+    EXPECT_FALSE(algo.generate(a, 4, &p).ok()) << algo.name;
+    EXPECT_FALSE(algo.generate(a, -1, &p).ok()) << algo.name;
+    CollArgs b = a;
+    b.channels = 0;
+    EXPECT_FALSE(algo.generate(b, 0, &p).ok()) << algo.name;
+  }
+}
+
+}  // namespace
+}  // namespace chorus::sched

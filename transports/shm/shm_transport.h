@@ -1,0 +1,54 @@
+// Connections between ranks of one host through POSIX shared memory (see README.md).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "bootstrap/bootstrap.h"
+#include "transports/shm/fifo.h"
+#include "transports/transport.h"
+
+namespace chorus::shm {
+
+struct ShmOptions {
+  int channels = 1;
+  FifoGeometry geometry;  // CHORUS_SHM_SLOTS, CHORUS_SHM_SLOT_BYTES
+};
+
+// Reads CHORUS_SHM_SLOTS / CHORUS_SHM_SLOT_BYTES over the defaults, clamped to sane ranges.
+ShmOptions ShmOptionsFromEnv(int channels);
+
+class ShmConnections final : public transport::Connections {
+ public:
+  // Collective over the bootstrap: every rank calls it. All ranks must share this host.
+  static Status Create(Bootstrap* bootstrap, const ShmOptions& opts,
+                       std::unique_ptr<ShmConnections>* out);
+  ~ShmConnections() override;
+
+  int channels() const override { return opts_.channels; }
+  transport::SendQueue* send_queue(Rank peer, int channel) override;
+  transport::RecvQueue* recv_queue(Rank peer, int channel) override;
+  Status PeerStatus(Rank peer) override;
+  bool PeerDead(Rank peer) override;
+  void DeclareFailed(const std::string& why) override;
+  void PostMailbox(uint64_t epoch, const void* data, size_t bytes) override;
+  bool ReadMailbox(Rank peer, uint64_t epoch, void* data, size_t bytes) override;
+
+ private:
+  struct Mapping {
+    void* base = nullptr;
+    size_t bytes = 0;
+  };
+  ShmConnections(Rank rank, int nranks, const ShmOptions& opts) : rank_(rank), nranks_(nranks), opts_(opts) {}
+  size_t FifoOffset(Rank src, int channel) const;
+
+  Rank rank_;
+  int nranks_;
+  ShmOptions opts_;
+  std::vector<Mapping> segments_;  // [rank]: that rank's segment, mapped here
+  std::vector<int> pids_;          // [rank]: its process id (liveness)
+  std::vector<FifoWriter> writers_;  // [peer * channels + channel]
+  std::vector<FifoReader> readers_;  // [peer * channels + channel]
+};
+
+}  // namespace chorus::shm

@@ -1,0 +1,69 @@
+// The verbs a transport offers on connections to peers; exec/ drives them, algorithms never see
+// them. First wave: message verbs over a FIFO of slots (shm). Memory verbs (map a peer window,
+// put/get, flags) and switch verbs (reduce-into/multicast) join this interface with the memsem and
+// switch transports.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "core/types.h"
+
+namespace chorus::transport {
+
+// Every slot of a message carries this header, so the receiver can check that the message is the
+// one its schedule expects (same call, same size) before touching its data.
+struct MessageHeader {
+  uint64_t tag = 0;        // identifies the call (sequence number + call signature)
+  uint64_t msg_bytes = 0;  // the whole message's size
+};
+
+// This rank -> one peer, on one channel. Messages are delivered in order.
+class SendQueue {
+ public:
+  virtual ~SendQueue() = default;
+  // Appends up to `n` bytes of a message (whose header is `hdr`) without blocking; *taken says how
+  // many bytes were accepted (0 when the queue is full). Consecutive calls for one message must
+  // pass consecutive data.
+  virtual Status TryPush(const MessageHeader& hdr, const void* data, Bytes n, Bytes* taken) = 0;
+};
+
+// One peer -> this rank, on one channel.
+class RecvQueue {
+ public:
+  virtual ~RecvQueue() = default;
+  // The next contiguous bytes that have arrived (at most one slot), without blocking: *n == 0 when
+  // nothing has. The data stays valid until Consume.
+  virtual Status TryPeek(MessageHeader* hdr, const void** data, Bytes* n) = 0;
+  // Releases the first `n` bytes returned by the last TryPeek.
+  virtual void Consume(Bytes n) = 0;
+};
+
+// All of one rank's connections of one kind.
+class Connections {
+ public:
+  virtual ~Connections() = default;
+  virtual int channels() const = 0;
+  // nullptr when this transport does not connect the pair.
+  virtual SendQueue* send_queue(Rank peer, int channel) = 0;
+  virtual RecvQueue* recv_queue(Rank peer, int channel) = 0;
+  // Ok while `peer` is alive and has not declared a failure; otherwise chorusRemoteError naming
+  // the peer and what happened to it (process gone, or the failure it declared).
+  virtual Status PeerStatus(Rank peer) = 0;
+  // True once `peer`'s process is gone (a declared failure alone does not count).
+  virtual bool PeerDead(Rank peer) = 0;
+  // Declares this rank failed (its peers' PeerStatus then reports `why`), so that ranks waiting on
+  // it fail fast instead of timing out.
+  virtual void DeclareFailed(const std::string& why) = 0;
+
+  // A one-slot out-of-band mailbox per rank that survives a broken communicator (the data path's
+  // FIFOs may hold half a message then): how survivors of a failure agree on a new unique id.
+  // Post writes ours; Read copies `peer`'s when its epoch equals `epoch` (else returns false).
+  static constexpr size_t kMailboxBytes = 256;
+  virtual void PostMailbox(uint64_t epoch, const void* data, size_t bytes) = 0;
+  virtual bool ReadMailbox(Rank peer, uint64_t epoch, void* data, size_t bytes) = 0;
+};
+
+}  // namespace chorus::transport
