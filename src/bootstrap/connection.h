@@ -48,6 +48,8 @@ class Connection {
 
   void Close(const std::string& reason);
 
+  bool close_noted = false;  // the owner has reacted to the closure (logged, relayed)
+
  private:
   int fd_;
   Rank peer_;

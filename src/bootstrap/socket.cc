@@ -220,6 +220,7 @@ Status ConnectWithRetry(const SockAddr& addr, const Deadline& deadline,
       rc = connect(s, addr.sa(), addr.len);
     } while (rc != 0 && errno == EINTR);
     int err = rc == 0 ? 0 : errno;
+    if (err == EALREADY) err = EINPROGRESS;  // a connect interrupted by a signal goes on
     if (err == EINPROGRESS) {
       // Wait for the handshake in slices so that the abort flag and the deadline are seen.
       err = ETIMEDOUT;

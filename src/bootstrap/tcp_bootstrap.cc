@@ -120,6 +120,7 @@ class TcpBootstrap final : public Bootstrap {
   void Admit(int fd, const std::string& from, const Hello& hello);
   void Refuse(int fd, const std::string& from, const std::string& why, bool tell_peer);
   void AfterRead(Connection* c, bool is_star);
+  void NoteClosures();
   void FailCollective(const Status& why);
   Status StarCollective(CollOp op, void* data, Bytes bytes);
 
@@ -182,7 +183,10 @@ Status TcpBootstrap::Progress(int timeout_ms) {
     if (errno == EINTR) return Status::Ok();
     return SystemError(ErrnoMessage("poll", errno));
   }
-  if (n == 0) return Status::Ok();
+  if (n == 0) {
+    NoteClosures();
+    return Status::Ok();
+  }
   for (size_t i = 0; i < conns.size(); ++i) {
     Connection* c = conns[i];
     short re = fds[conn_begin + i].revents;
@@ -200,10 +204,13 @@ Status TcpBootstrap::Progress(int timeout_ms) {
     if (finished) pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
   }
   if (listen_fd_ >= 0 && (fds[0].revents & POLLIN)) AcceptAll();
+  // Twice: a notice queued by the first pass may fail and close another connection.
+  NoteClosures();
+  NoteClosures();
   return Status::Ok();
 }
 
-// Relays and notices that are not answers to what a wait looks for.
+// Notices that are not answers to what a wait looks for.
 void TcpBootstrap::AfterRead(Connection* c, bool is_star) {
   if (is_star && rank_ != 0) {
     auto& q = c->queue();
@@ -221,17 +228,24 @@ void TcpBootstrap::AfterRead(Connection* c, bool is_star) {
       it = q.erase(it);
     }
   }
-  if (!c->closed()) return;
-  Rank peer = c->peer();
-  if (!c->close_reason().empty() && !closed_) {
-    CHORUS_WARN(kBootstrap, "rank %d: connection with %s ended: %s", rank_, Who(peer).c_str(),
-                c->close_reason().c_str());
-  }
-  if (is_star && !left_[peer]) {
-    left_[peer] = true;
-    left_since_[peer] = std::chrono::steady_clock::now();
-    if (rank_ == 0 && joined_) {
-      // Tell everyone else, so that waits on this rank fail now rather than at the deadline.
+}
+
+// Closures can happen in a read, a write or a notice: handle each connection's once, here.
+void TcpBootstrap::NoteClosures() {
+  for (auto* list : {&star_, &in_, &out_}) {
+    for (auto& c : *list) {
+      if (!c || !c->closed() || c->close_noted) continue;
+      c->close_noted = true;
+      Rank peer = c->peer();
+      if (!c->close_reason().empty() && !closed_) {
+        CHORUS_WARN(kBootstrap, "rank %d: connection with %s ended: %s", rank_, Who(peer).c_str(),
+                    c->close_reason().c_str());
+      }
+      if (list != &star_ || left_[peer]) continue;
+      left_[peer] = true;
+      left_since_[peer] = std::chrono::steady_clock::now();
+      if (rank_ != 0) continue;
+      // Tell everyone else, so that their waits on this rank fail now rather than at the deadline.
       for (Rank r = 1; r < nranks_; ++r) {
         if (r != peer && star_[r] && !star_[r]->closed()) {
           star_[r]->QueueFrame(FrameKind::kLeft, static_cast<uint32_t>(peer), nullptr, 0);
@@ -365,14 +379,20 @@ Status TcpBootstrap::JoinAsRoot(const chorusUniqueId& id) {
   Status s = Wait(
       dl,
       [&](Status* st) {
+        bool all = true;
         for (Rank r = 1; r < nranks_; ++r) {
-          if (!star_[r]) return false;
+          if (!star_[r]) {
+            all = false;
+            continue;
+          }
           if (star_[r]->closed()) {
+            auto m = missing();
             *st = PeerClosed(r, *star_[r]);
+            if (!m.empty()) *st = RemoteError(st->message() + " while ranks " + FormatRanks(m) + " had not joined yet");
             return true;
           }
         }
-        return true;
+        return all;
       },
       [&] {
         auto m = missing();

@@ -7,6 +7,7 @@
 #include "algorithms/schedule.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "exec/waiter.h"
 #include "transports/transport.h"
 
 namespace chorus::exec {
@@ -26,6 +27,8 @@ struct ExecParams {
   const std::atomic<bool>* abort_flag = nullptr;
   int64_t timeout_ms = 600000;
   const char* what = "call";  // for messages: "allreduce", "send/recv", ...
+  BackoffPolicy backoff;
+
 };
 
 // Runs `program` to completion (or the first error, timeout or abort).

@@ -15,27 +15,32 @@ inline void CpuRelax() { asm volatile("yield" ::: "memory"); }
 #else
 inline void CpuRelax() {}
 #endif
-
-struct BackoffTuning {
-  uint64_t spin_rounds;
-  uint64_t yield_rounds;
-};
-
-const BackoffTuning& Tuning() {
-  static const BackoffTuning t{
-      static_cast<uint64_t>(EnvInt("CHORUS_SPIN_ROUNDS", 2000)),
-      static_cast<uint64_t>(EnvInt("CHORUS_YIELD_ROUNDS", 2000)),
-  };
-  return t;
-}
 }  // namespace
 
+int UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  int n = CPU_COUNT(&set);
+  return n > 0 ? n : 1;
+}
+
+BackoffPolicy BackoffPolicy::For(int local_ranks) {
+  BackoffPolicy p;
+  if (local_ranks > UsableCores()) {
+    p.spin_rounds = 16;
+    p.yield_rounds = 200000;
+  }
+  p.spin_rounds = static_cast<uint64_t>(EnvInt("CHORUS_SPIN_ROUNDS", static_cast<int64_t>(p.spin_rounds)));
+  p.yield_rounds = static_cast<uint64_t>(EnvInt("CHORUS_YIELD_ROUNDS", static_cast<int64_t>(p.yield_rounds)));
+  return p;
+}
+
 void Backoff::Pause() {
-  const BackoffTuning& t = Tuning();
   ++idle_rounds_;
-  if (idle_rounds_ <= t.spin_rounds) {
+  if (idle_rounds_ <= policy_.spin_rounds) {
     CpuRelax();
-  } else if (idle_rounds_ <= t.spin_rounds + t.yield_rounds) {
+  } else if (idle_rounds_ <= policy_.spin_rounds + policy_.yield_rounds) {
     sched_yield();
   } else {
     timespec ts{0, 50 * 1000};  // 50 us: short enough for latency, long enough to free the core

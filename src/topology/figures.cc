@@ -16,4 +16,17 @@ double NvlinkLinkGbps(int version) {
   return 50;
 }
 
+ReduceCaps NvlsReduceCaps() {
+  ReduceCaps c;
+  for (DataType t : {DataType::kInt32, DataType::kUint32, DataType::kInt64, DataType::kUint64,
+                     DataType::kFloat16, DataType::kBfloat16}) {
+    c.Add(ReduceOp::kSum, t);
+    c.Add(ReduceOp::kMin, t);
+    c.Add(ReduceOp::kMax, t);
+  }
+  c.Add(ReduceOp::kSum, DataType::kFloat32);
+  c.Add(ReduceOp::kSum, DataType::kFloat64);
+  return c;
+}
+
 }  // namespace chorus::topo::fig

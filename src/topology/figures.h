@@ -3,6 +3,8 @@
 // Bandwidths are GB/s (1e9 bytes/s) per direction; latencies are one-way microseconds.
 #pragma once
 
+#include "topology/graph.h"
+
 namespace chorus::topo::fig {
 
 // PCIe bandwidth per lane after line encoding (8b/10b for Gen 1-2, 128b/130b for Gen 3-5, FLIT
@@ -38,9 +40,13 @@ constexpr double kMemLatencyUs = 0.1;
 constexpr double kSmpLatencyUs = 0.1;
 
 // What detection cannot see (assumed; a topology file replaces them):
-constexpr double kDefaultMemGbps = 50;   // CPU package <-> NUMA node
-constexpr double kDefaultSmpGbps = 64;   // socket <-> socket
-constexpr double kDefaultNicGbps = 12.5; // NIC whose speed sysfs does not report (100 Gb/s)
+constexpr double kDefaultMemGbps = 50;    // CPU package <-> NUMA node
+constexpr double kDefaultSmpGbps = 64;    // socket <-> socket
+constexpr double kDefaultNicGbps = 12.5;  // NIC whose speed sysfs does not report (100 Gb/s)
 constexpr int kDefaultNumaDistance = 10;
+
+// NVLink SHARP on NVSwitch with sm_90+ GPUs (PTX ISA, multimem.ld_reduce): add on 32/64-bit
+// integers, f16, bf16, f32, f64; min / max on those integers, f16, bf16.
+ReduceCaps NvlsReduceCaps();
 
 }  // namespace chorus::topo::fig

@@ -78,8 +78,7 @@ struct Builder {
 
   // A CPU package with one NUMA node: returns {cpu, numa}.
   std::pair<NodeId, NodeId> Socket(NodeId host, const std::string& prefix, int index,
-                                   const std::string& model, int cores, uint64_t memory,
-                                   double mem_bw) {
+                                   const std::string& model, int cores, uint64_t memory, double mem_bw) {
     NodeId cpu = Add(NodeKind::kCpu, prefix + "cpu" + std::to_string(index), host, index, index, model);
     N(cpu).cores = cores;
     NodeId numa = Add(NodeKind::kNuma, prefix + "numa" + std::to_string(index), host, index, index);
@@ -90,21 +89,6 @@ struct Builder {
     return {cpu, numa};
   }
 };
-
-// NVLink SHARP (multimem.ld_reduce, PTX ISA for sm_90): add on integers, f16, bf16, f32, f64;
-// min / max on integers, f16, bf16.
-ReduceCaps NvlsCaps() {
-  ReduceCaps c;
-  for (DataType t : {DataType::kInt32, DataType::kUint32, DataType::kInt64, DataType::kUint64,
-                     DataType::kFloat16, DataType::kBfloat16}) {
-    c.Add(ReduceOp::kSum, t);
-    c.Add(ReduceOp::kMin, t);
-    c.Add(ReduceOp::kMax, t);
-  }
-  c.Add(ReduceOp::kSum, DataType::kFloat32);
-  c.Add(ReduceOp::kSum, DataType::kFloat64);
-  return c;
-}
 
 std::string S(const char* base, int i) { return base + std::to_string(i); }
 }  // namespace
@@ -127,7 +111,7 @@ Graph MakeDgxH100() {
   for (int j = 0; j < 4; ++j) {
     nvs[j] = b.Add(NodeKind::kAccelSwitch, S("nvs", j), h, -1, -1, "NVSwitch (NVLink 4)");
     b.N(nvs[j]).group = "nvswitch";
-    b.N(nvs[j]).reduce = NvlsCaps();
+    b.N(nvs[j]).reduce = fig::NvlsReduceCaps();
   }
   constexpr int kLinksPerSwitch[4] = {5, 4, 4, 5};  // 18 NVLinks per GPU
   for (int i = 0; i < 8; ++i) {
@@ -176,7 +160,7 @@ Graph MakeGb200Nvl72() {
   for (int k = 0; k < kSwitchChips; ++k) {
     NodeId sw = b.Add(NodeKind::kAccelSwitch, S("nvsw", k), kNoNode, -1, -1, "NVLink 5 switch");
     b.N(sw).group = "nvl72";
-    b.N(sw).reduce = NvlsCaps();
+    b.N(sw).reduce = fig::NvlsReduceCaps();
     for (NodeId gpu : gpus) {
       b.L(gpu, sw, LinkType::kNvlink, fig::NvlinkLinkGbps(5), fig::kNvlinkLatencyUs, 1, 5);
     }
@@ -215,9 +199,13 @@ Graph MakeMi300x8() {
 }
 
 Graph MakeUalinkPod(int accelerators) {
+  // Every accelerator has one x4 port on each of 4 planes. The planes' switch chips at one
+  // position are folded into one node and the 4 ports into one link of count 4 (the planes are
+  // identical, and folding keeps the bundled file small); spine positions form one group.
   constexpr int kPlanes = 4;
-  constexpr int kPerLeaf = 64;
-  constexpr int kSpinesPerPlane = 8;
+  constexpr int kPerLeaf = 64;             // downlinks per leaf chip
+  constexpr int kSpines = 8;               // spine positions
+  constexpr int kUp = kPerLeaf / kSpines;  // uplinks from a leaf chip to each spine chip
   constexpr int kPerHost = 8;
   int n = accelerators < kPerLeaf ? kPerLeaf : (accelerators + kPerLeaf - 1) / kPerLeaf * kPerLeaf;
   int leaves = n / kPerLeaf;
@@ -225,35 +213,29 @@ Graph MakeUalinkPod(int accelerators) {
   b.g.name = S("ualink-pod-", n);
   std::vector<NodeId> acc;
   for (int k = 0; k < n / kPerHost; ++k) {
-    std::string p = S("h", k) + ".";
+    // Hosts group the accelerators; their CPUs and PCIe are not modelled.
     NodeId h = b.Host(S("h", k), S("ualink-host", k));
-    NodeId cpu = b.Socket(h, p, 0, "host CPU", 64, 1024 * kGiB, 307.2).first;
     for (int j = 0; j < kPerHost; ++j) {
-      NodeId a = b.Add(NodeKind::kGpu, p + S("acc", j), h, j, 0, "UALink accelerator");
-      b.Pcie(a, cpu, 5, 16);
-      acc.push_back(a);
+      acc.push_back(b.Add(NodeKind::kGpu, S("h", k) + "." + S("acc", j), h, j, -1, "UALink accelerator"));
     }
   }
-  for (int pl = 0; pl < kPlanes; ++pl) {
-    std::string p = S("ua.p", pl) + ".";
-    std::vector<NodeId> leaf(static_cast<size_t>(leaves));
-    for (int l = 0; l < leaves; ++l) {
-      leaf[static_cast<size_t>(l)] = b.Add(NodeKind::kAccelSwitch, p + S("leaf", l), kNoNode, -1, -1,
-                                           "UALink switch");
-      b.N(leaf[static_cast<size_t>(l)]).group = S("ua.leaf", l);
-    }
-    for (int a = 0; a < n; ++a) {
-      b.L(acc[static_cast<size_t>(a)], leaf[static_cast<size_t>(a / kPerLeaf)], LinkType::kUalink,
-          fig::kUalinkPortGbps, fig::kUalinkLatencyUs, 1, 1);
-    }
-    if (leaves < 2) continue;
-    // Each leaf spends as many ports up as down: 64 ports over the plane's spines.
-    constexpr int kUp = kPerLeaf / kSpinesPerPlane;
-    for (int s = 0; s < kSpinesPerPlane; ++s) {
-      NodeId spine = b.Add(NodeKind::kAccelSwitch, p + S("spine", s), kNoNode, -1, -1, "UALink switch");
-      b.N(spine).group = "ua.spine";
+  std::vector<NodeId> leaf;
+  for (int l = 0; l < leaves; ++l) {
+    leaf.push_back(
+        b.Add(NodeKind::kAccelSwitch, S("leaf", l), kNoNode, -1, -1, "UALink leaf switch (4 planes)"));
+  }
+  for (int a = 0; a < n; ++a) {
+    b.L(acc[static_cast<size_t>(a)], leaf[static_cast<size_t>(a / kPerLeaf)], LinkType::kUalink,
+        kPlanes * fig::kUalinkPortGbps, fig::kUalinkLatencyUs, kPlanes, 1);
+  }
+  if (leaves > 1) {
+    for (int s = 0; s < kSpines; ++s) {
+      NodeId spine =
+          b.Add(NodeKind::kAccelSwitch, S("spine", s), kNoNode, -1, -1, "UALink spine switch (4 planes)");
+      b.N(spine).group = "spine";
       for (NodeId l : leaf) {
-        b.L(l, spine, LinkType::kUalink, kUp * fig::kUalinkPortGbps, fig::kUalinkLatencyUs, kUp, 1);
+        b.L(l, spine, LinkType::kUalink, kPlanes * kUp * fig::kUalinkPortGbps, fig::kUalinkLatencyUs,
+            kPlanes * kUp, 1);
       }
     }
   }
@@ -265,7 +247,8 @@ Graph MakePcie8Gpu2Socket() {
   b.g.name = "pcie-8gpu-2socket";
   NodeId h = b.Host("h0", "pcie-8gpu-2socket");
   NodeId cpu[2];
-  for (int s = 0; s < 2; ++s) cpu[s] = b.Socket(h, "", s, "Intel Xeon Gold 6338", 32, 512 * kGiB, 204.8).first;
+  for (int s = 0; s < 2; ++s)
+    cpu[s] = b.Socket(h, "", s, "Intel Xeon Gold 6338", 32, 512 * kGiB, 204.8).first;
   b.Smp(cpu[0], cpu[1], 67.2, 3, 20);
   NodeId sw[4];
   for (int i = 0; i < 4; ++i) {
@@ -291,7 +274,8 @@ Graph MakeCpu2Socket() {
   b.g.name = "cpu-2socket";
   NodeId h = b.Host("h0", "cpu-2socket");
   NodeId cpu[2];
-  for (int s = 0; s < 2; ++s) cpu[s] = b.Socket(h, "", s, "Intel Xeon Gold 6448Y", 32, 256 * kGiB, 307.2).first;
+  for (int s = 0; s < 2; ++s)
+    cpu[s] = b.Socket(h, "", s, "Intel Xeon Gold 6448Y", 32, 256 * kGiB, 307.2).first;
   b.Smp(cpu[0], cpu[1], 96, 3, 21);
   NodeId nic = b.Add(NodeKind::kNic, "nic0", h, 0, 0, "ConnectX-6 100G");
   b.N(nic).bw_gbps = 12.5;
@@ -305,12 +289,18 @@ std::vector<std::string> BuiltinNames() {
 }
 
 Status MakeBuiltin(std::string_view name, Graph* out) {
-  if (name == "dgx-h100") *out = MakeDgxH100();
-  else if (name == "gb200-nvl72") *out = MakeGb200Nvl72();
-  else if (name == "mi300x-8") *out = MakeMi300x8();
-  else if (name == "ualink-pod-1024") *out = MakeUalinkPod(1024);
-  else if (name == "pcie-8gpu-2socket") *out = MakePcie8Gpu2Socket();
-  else if (name == "cpu-2socket") *out = MakeCpu2Socket();
+  if (name == "dgx-h100")
+    *out = MakeDgxH100();
+  else if (name == "gb200-nvl72")
+    *out = MakeGb200Nvl72();
+  else if (name == "mi300x-8")
+    *out = MakeMi300x8();
+  else if (name == "ualink-pod-1024")
+    *out = MakeUalinkPod(1024);
+  else if (name == "pcie-8gpu-2socket")
+    *out = MakePcie8Gpu2Socket();
+  else if (name == "cpu-2socket")
+    *out = MakeCpu2Socket();
   else if (name == "fat-tree-4x-dgx") {
     CHORUS_RETURN_IF_ERROR(MakeFatTree(MakeDgxH100(), 4, FatTreeOptions{}, out));
     out->name = "fat-tree-4x-dgx";

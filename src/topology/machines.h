@@ -20,8 +20,9 @@ Graph MakeDgxH100();
 Graph MakeGb200Nvl72();
 // 2 x EPYC, 8 x MI300X in a full xGMI mesh (one 64 GB/s link per peer), 8 x 400G NICs.
 Graph MakeMi300x8();
-// `accelerators` (a multiple of 64; 1024 in the bundled file) on 4 UALink planes, two switch
-// levels (64-port leaves, 8 spines per plane), 8 accelerators per host.
+// `accelerators` (rounded up to a multiple of 64; 1024 in the bundled file), 8 per host, each
+// with one UALink 200G x4 port on each of 4 planes; two switch levels (64 accelerators per leaf,
+// 8 spines, non-blocking). The 4 planes are folded: one leaf node stands for 4 switch chips.
 Graph MakeUalinkPod(int accelerators);
 // 2 sockets joined by UPI, 8 PCIe Gen4 GPUs under 4 PCIe switches, 1 x 200G NIC per socket.
 Graph MakePcie8Gpu2Socket();
@@ -29,13 +30,13 @@ Graph MakePcie8Gpu2Socket();
 Graph MakeCpu2Socket();
 
 struct FatTreeOptions {
-  int nodes_per_leaf = 0;       // 0: every node on one leaf (per rail)
-  bool rail_optimized = true;   // NIC r of every node goes to rail r's leaves
-  int spines = 2;               // spine switches (one group); used when there is more than one leaf
-  double oversubscription = 1;  // leaf downlink / uplink bandwidth ratio (>= 1)
-  double nic_latency_us = 1.0;  // NIC <-> leaf
+  int nodes_per_leaf = 0;          // 0: every node on one leaf (per rail)
+  bool rail_optimized = true;      // NIC r of every node goes to rail r's leaves
+  int spines = 2;                  // spine switches (one group); used when there is more than one leaf
+  double oversubscription = 1;     // leaf downlink / uplink bandwidth ratio (>= 1)
+  double nic_latency_us = 1.0;     // NIC <-> leaf
   double uplink_latency_us = 0.5;  // leaf <-> spine
-  ReduceCaps reduce;            // in-network reduction on leaves and spines (SHARP); none by default
+  ReduceCaps reduce;               // in-network reduction on leaves and spines (SHARP); none by default
 };
 
 // `nodes` copies of the one-host (or multi-host) graph `node` (ids prefixed "n<i>."), their NICs

@@ -182,30 +182,72 @@ PathInfo Router::Between(NodeId a, NodeId b) const {
 }
 
 std::vector<PathInfo> Router::From(NodeId src) const {
-  std::vector<PathInfo> out(static_cast<size_t>(g_.num_nodes()));
+  std::vector<NodeId> all(static_cast<size_t>(g_.num_nodes()));
+  for (NodeId n = 0; n < g_.num_nodes(); ++n) all[static_cast<size_t>(n)] = n;
+  return FromTo(src, all);
+}
+
+std::vector<PathInfo> Router::FromTo(NodeId src, const std::vector<NodeId>& targets) const {
+  std::vector<PathInfo> out(targets.size());
   if (src < 0 || src >= g_.num_nodes()) return out;
   int s = rnode_of_[static_cast<size_t>(src)];
   std::vector<double> bw = Widest(s);
   std::vector<double> widths;
-  for (size_t r = 0; r < bw.size(); ++r) {
-    if (static_cast<int>(r) != s && bw[r] > 0) widths.push_back(bw[r]);
+  for (NodeId t : targets) {
+    if (t < 0 || t >= g_.num_nodes()) continue;
+    int r = rnode_of_[static_cast<size_t>(t)];
+    if (r != s && bw[static_cast<size_t>(r)] > 0) widths.push_back(bw[static_cast<size_t>(r)]);
   }
   std::sort(widths.begin(), widths.end());
   widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
   // One latency search per distinct bottleneck: targets of that width take their path from it.
-  std::vector<PathInfo> by_rnode(rnodes_.size());
   for (double w : widths) {
     std::vector<Label> labels = Shortest(s, w, -1);
-    for (size_t r = 0; r < bw.size(); ++r) {
-      if (static_cast<int>(r) != s && bw[r] == w) by_rnode[r] = Build(s, static_cast<int>(r), w, labels);
+    for (size_t i = 0; i < targets.size(); ++i) {
+      NodeId t = targets[i];
+      if (t < 0 || t >= g_.num_nodes()) continue;
+      int r = rnode_of_[static_cast<size_t>(t)];
+      if (r != s && bw[static_cast<size_t>(r)] == w) out[i] = Build(s, r, w, labels);
     }
   }
-  by_rnode[static_cast<size_t>(s)].reachable = true;
-  by_rnode[static_cast<size_t>(s)].bw_gbps = kInf;
-  for (NodeId n = 0; n < g_.num_nodes(); ++n) {
-    out[static_cast<size_t>(n)] = by_rnode[static_cast<size_t>(rnode_of_[static_cast<size_t>(n)])];
+  for (size_t i = 0; i < targets.size(); ++i) {
+    NodeId t = targets[i];
+    if (t >= 0 && t < g_.num_nodes() && rnode_of_[static_cast<size_t>(t)] == s) {
+      out[i].reachable = true;
+      out[i].bw_gbps = kInf;
+    }
   }
   return out;
+}
+
+std::vector<NodeId> Router::NearestSwitches(NodeId n) const {
+  std::vector<NodeId> found;
+  if (n < 0 || n >= g_.num_nodes()) return found;
+  auto is_domain_switch = [&](int r) {
+    NodeKind k = g_.node(rnodes_[static_cast<size_t>(r)].rep).kind;
+    return k == NodeKind::kAccelSwitch || k == NodeKind::kNetSwitch;
+  };
+  int s = rnode_of_[static_cast<size_t>(n)];
+  std::vector<bool> seen(rnodes_.size(), false);
+  std::vector<int> stack = {s};
+  seen[static_cast<size_t>(s)] = true;
+  while (!stack.empty()) {
+    int u = stack.back();
+    stack.pop_back();
+    for (int e : rnodes_[static_cast<size_t>(u)].edges) {
+      const REdge& edge = redges_[static_cast<size_t>(e)];
+      int v = edge.u == u ? edge.v : edge.u;
+      if (seen[static_cast<size_t>(v)]) continue;
+      seen[static_cast<size_t>(v)] = true;
+      if (is_domain_switch(v)) {
+        found.push_back(rnodes_[static_cast<size_t>(v)].rep);
+      } else if (rnodes_[static_cast<size_t>(v)].forwarding) {
+        stack.push_back(v);
+      }
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
 }
 
 Contention Router::Share(const std::vector<Flow>& flows) const {

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <thread>
 
+#include "bootstrap/bootstrap.h"
+
 namespace chorus::testing {
 
 const char* Name(RankMode m) { return m == RankMode::kThreads ? "threads" : "processes"; }
@@ -107,8 +109,11 @@ std::string RunRanks(int nranks, RankMode mode, const RankBody& body, int timeou
   chorusUniqueId id;
   chorusResult_t r = chorusGetUniqueId(&id);
   if (r != chorusSuccess) return std::string("chorusGetUniqueId: ") + chorusGetErrorString(r);
-  return mode == RankMode::kThreads ? RunThreads(nranks, body, id)
-                                    : RunProcesses(nranks, body, id, timeout_s);
+  if (mode == RankMode::kThreads) return RunThreads(nranks, body, id);
+  std::string result = RunProcesses(nranks, body, id, timeout_s);
+  // The forked rank 0 adopted the id's listening socket; the parent's copy must not linger.
+  ReleaseUniqueId(id);
+  return result;
 }
 
 }  // namespace chorus::testing

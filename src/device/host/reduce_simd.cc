@@ -10,13 +10,17 @@
 // bfloat16 demotions truncate, so the other paths round with our own integer code.
 #if defined(CHORUS_HAVE_HWY)
 
+#include "device/host/reduce_simd.h"
+
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
+#include <hwy/cache_control.h>
+
 #include "device/host/reduce_scalar.h"
-#include "device/host/reduce_simd.h"
 
 // AVX3_DL adds nothing to these loops, and x86-64 CPUs with SSSE3 but no SSE4 are long gone:
 // leaving both out saves compile time.
@@ -37,7 +41,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 #if HWY_TARGET == HWY_SCALAR
 // One-lane vectors cannot hold the packed layouts below; the portable kernels are as good here.
 // (GCC < 12.3 makes this the fallback target instead of EMU128.)
-void ReduceImpl(void* dst, const void* a, const void* b, size_t count, DataType type, ReduceOp op) {
+void ReduceImpl(void* dst, const void* a, const void* b, size_t count, DataType type, ReduceOp op, bool) {
   ReduceScalar(dst, a, b, count, type, op);
 }
 void DivideImpl(void* data, size_t count, DataType type, int divisor) { DivideByScalar(data, count, type, divisor); }
@@ -96,15 +100,25 @@ HWY_INLINE V Combine(D d, V a, V b) {
   if constexpr (kOp == Op::kSum) {
     return hn::Add(a, b);  // integers wrap
   } else if constexpr (kOp == Op::kProd) {
-    if constexpr (sizeof(T) == 1) return Mul8(d, a, b);
-    else if constexpr (sizeof(T) == 8 && !kFloat) return Mul64(d, a, b);
-    else return hn::Mul(a, b);
+    if constexpr (sizeof(T) == 1) {
+      return Mul8(d, a, b);
+    } else if constexpr (sizeof(T) == 8 && !kFloat) {
+      return Mul64(d, a, b);
+    } else {
+      return hn::Mul(a, b);
+    }
   } else if constexpr (kOp == Op::kMin) {
-    if constexpr (kFloat) return IeeeMin(a, b);
-    else return hn::Min(a, b);
+    if constexpr (kFloat) {
+      return IeeeMin(a, b);
+    } else {
+      return hn::Min(a, b);
+    }
   } else {
-    if constexpr (kFloat) return IeeeMax(a, b);
-    else return hn::Max(a, b);
+    if constexpr (kFloat) {
+      return IeeeMax(a, b);
+    } else {
+      return hn::Max(a, b);
+    }
   }
 }
 
@@ -178,7 +192,8 @@ struct IeeeLikeCodec {
     VU r = hn::IfThenElse(Greater(FromBits32(static_cast<uint32_t>(127 + 1 - kBias) << 23), abs), sub, normal);
     VU nan;
     if constexpr (kIeeeSpecials) {
-      nan = hn::Or(FromBits32(kInfBits | (1u << (kMan - 1))), hn::ShiftRight<kShift>(hn::And(abs, FromBits32(0x7FFFFFu))));
+      nan = hn::Or(FromBits32(kInfBits | (1u << (kMan - 1))),
+                   hn::ShiftRight<kShift>(hn::And(abs, FromBits32(0x7FFFFFu))));
     } else {
       nan = FromBits32(kAbsMask);
     }
@@ -205,17 +220,28 @@ using E4M3Codec = IeeeLikeCodec<4, 3, false>;
 using E5M2Codec = IeeeLikeCodec<5, 2, true>;
 
 // ------------------------------------------------------------------ block kernels
-// A kernel processes Elems() elements of kElemBytes bytes per Block() call.
+// A kernel processes Elems() elements of kElemBytes bytes per Block() call; Block<true> writes
+// with non-temporal (streaming) stores and then needs dst aligned to the vector size.
+
+template <bool kStream, class D, class V, typename T>
+HWY_INLINE void Put(D d, V v, T* p) {
+  if constexpr (kStream) {
+    hn::Stream(v, d, p);
+  } else {
+    hn::StoreU(v, d, p);
+  }
+}
 
 template <typename T, Op kOp>
 struct NativeKernel {
   static constexpr size_t kElemBytes = sizeof(T);
   hn::ScalableTag<T> d;
   HWY_INLINE size_t Elems() const { return hn::Lanes(d); }
+  template <bool kStream>
   HWY_INLINE void Block(uint8_t* dst, const uint8_t* a, const uint8_t* b) const {
     const auto va = hn::LoadU(d, reinterpret_cast<const T*>(a));
     const auto vb = hn::LoadU(d, reinterpret_cast<const T*>(b));
-    hn::StoreU(Combine<kOp>(d, va, vb), d, reinterpret_cast<T*>(dst));
+    Put<kStream>(d, Combine<kOp>(d, va, vb), reinterpret_cast<T*>(dst));
   }
 };
 
@@ -236,12 +262,67 @@ struct PackedKernel {
     return hn::ShiftLeft<8 * kBytes * k>(hn::And(Codec::Encode(r), FromBits32(kMask)));
   }
 
+  template <bool kStream>
   HWY_INLINE void Block(uint8_t* dst, const uint8_t* a, const uint8_t* b) const {
     const VU va = hn::LoadU(du, reinterpret_cast<const uint32_t*>(a));
     const VU vb = hn::LoadU(du, reinterpret_cast<const uint32_t*>(b));
     VU r = hn::Or(One<0>(va, vb), One<1>(va, vb));
     if constexpr (kPer == 4) r = hn::Or(r, hn::Or(One<2>(va, vb), One<3>(va, vb)));
-    hn::StoreU(r, du, reinterpret_cast<uint32_t*>(dst));
+    Put<kStream>(du, r, reinterpret_cast<uint32_t*>(dst));
+  }
+};
+
+// bfloat16: the odd element of each 32-bit lane is already a float32 once its low half is
+// cleared, the even one once shifted up; results are rounded in place (upper halves) and merged.
+// Fewer operations than PackedKernel<Bf16Codec>, which matters when the buffers are in cache.
+HWY_INLINE VU RoundToBf16High(VF f) {
+  const DU du;
+  const VU u = hn::BitCast(du, f);
+  const VU rounded = hn::Add(u, hn::Add(hn::And(hn::ShiftRight<16>(u), FromBits32(1)), FromBits32(0x7FFF)));
+  return hn::IfThenElse(hn::RebindMask(du, hn::IsNaN(f)), hn::Or(u, FromBits32(0x00400000)), rounded);
+}
+
+template <Op kOp>
+struct Bf16Kernel {
+  static constexpr size_t kElemBytes = 2;
+  DU du;
+  HWY_INLINE size_t Elems() const { return hn::Lanes(du) * 2; }
+  template <bool kStream>
+  HWY_INLINE void Block(uint8_t* dst, const uint8_t* a, const uint8_t* b) const {
+    const DF df;
+    const VU high = FromBits32(0xFFFF0000u);
+    const VU va = hn::LoadU(du, reinterpret_cast<const uint32_t*>(a));
+    const VU vb = hn::LoadU(du, reinterpret_cast<const uint32_t*>(b));
+    const VF even = Combine<kOp>(df, hn::BitCast(df, hn::ShiftLeft<16>(va)), hn::BitCast(df, hn::ShiftLeft<16>(vb)));
+    const VF odd = Combine<kOp>(df, hn::BitCast(df, hn::And(va, high)), hn::BitCast(df, hn::And(vb, high)));
+    const VU r = hn::Or(hn::ShiftRight<16>(RoundToBf16High(even)), hn::And(RoundToBf16High(odd), high));
+    Put<kStream>(du, r, reinterpret_cast<uint32_t*>(dst));
+  }
+};
+
+// min/max of narrow floats need no arithmetic: the result is one of the operands (or a NaN). On
+// sign-magnitude bits, flipping the magnitude bits of negative values gives signed integers in
+// the order of the values, with -0 below +0. TBits is the signed integer of the format's width;
+// magnitudes above kNaNAbove are NaN.
+template <typename TBits, TBits kNaNAbove, Op kOp>
+struct SignMagnitudeKernel {
+  static_assert(kOp == Op::kMin || kOp == Op::kMax);
+  static constexpr size_t kElemBytes = sizeof(TBits);
+  static constexpr TBits kMagnitude = static_cast<TBits>(~(TBits{1} << (8 * sizeof(TBits) - 1)));
+  hn::ScalableTag<TBits> d;
+  HWY_INLINE size_t Elems() const { return hn::Lanes(d); }
+  template <bool kStream>
+  HWY_INLINE void Block(uint8_t* dst, const uint8_t* a, const uint8_t* b) const {
+    const auto mag = hn::Set(d, kMagnitude);
+    const auto va = hn::LoadU(d, reinterpret_cast<const TBits*>(a));
+    const auto vb = hn::LoadU(d, reinterpret_cast<const TBits*>(b));
+    const auto ka = hn::Xor(va, hn::And(hn::BroadcastSignBit(va), mag));
+    const auto kb = hn::Xor(vb, hn::And(hn::BroadcastSignBit(vb), mag));
+    auto r = kOp == Op::kMin ? hn::IfThenElse(hn::Lt(kb, ka), vb, va) : hn::IfThenElse(hn::Lt(ka, kb), vb, va);
+    const auto nan_above = hn::Set(d, kNaNAbove);
+    r = hn::IfThenElse(hn::Lt(nan_above, hn::And(vb, mag)), vb, r);
+    r = hn::IfThenElse(hn::Lt(nan_above, hn::And(va, mag)), va, r);
+    Put<kStream>(d, r, reinterpret_cast<TBits*>(dst));
   }
 };
 
@@ -252,51 +333,106 @@ struct F16cKernel {
   DF df;
   hn::Rebind<hwy::float16_t, DF> dh;
   HWY_INLINE size_t Elems() const { return hn::Lanes(df); }
+  template <bool kStream>
   HWY_INLINE void Block(uint8_t* dst, const uint8_t* a, const uint8_t* b) const {
     const VF va = hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(a)));
     const VF vb = hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(b)));
-    hn::StoreU(hn::DemoteTo(dh, Combine<kOp>(df, va, vb)), dh, reinterpret_cast<hwy::float16_t*>(dst));
+    Put<kStream>(dh, hn::DemoteTo(dh, Combine<kOp>(df, va, vb)), reinterpret_cast<hwy::float16_t*>(dst));
   }
 };
 
 constexpr size_t kTailBytes = 256;
+constexpr size_t kStreamAlign = 64;  // covers every vector size here
 
-// Runs the kernel over count elements; the last partial block goes through stack buffers.
-// Returns the number of elements left for the scalar code (only when a block exceeds kTailBytes).
+// Fewer than Elems() elements through stack buffers, with the same vector code as the body.
 template <class Kernel>
-HWY_INLINE size_t Drive(const Kernel& k, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t count) {
+HWY_INLINE void Partial(const Kernel& k, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t n) {
+  const size_t bytes = n * Kernel::kElemBytes;
+  alignas(64) uint8_t ta[kTailBytes] = {}, tb[kTailBytes] = {}, td[kTailBytes];
+  std::memcpy(ta, a, bytes);
+  std::memcpy(tb, b, bytes);
+  k.template Block<false>(td, ta, tb);
+  std::memcpy(dst, td, bytes);
+}
+
+template <bool kStream, class Kernel>
+HWY_INLINE size_t MainLoop(const Kernel& k, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t i, size_t count) {
   constexpr size_t es = Kernel::kElemBytes;
   const size_t step = k.Elems();
   const size_t bytes = step * es;
-  size_t i = 0;
   for (; i + 2 * step <= count; i += 2 * step) {
     const size_t off = i * es;
-    k.Block(dst + off, a + off, b + off);
-    k.Block(dst + off + bytes, a + off + bytes, b + off + bytes);
+    k.template Block<kStream>(dst + off, a + off, b + off);
+    k.template Block<kStream>(dst + off + bytes, a + off + bytes, b + off + bytes);
   }
   if (i + step <= count) {
-    k.Block(dst + i * es, a + i * es, b + i * es);
+    k.template Block<kStream>(dst + i * es, a + i * es, b + i * es);
     i += step;
+  }
+  return i;
+}
+
+// Runs the kernel over count elements. With `stream`, elements up to the first 64-byte boundary
+// of dst go through Partial and the aligned body uses streaming stores. Returns the number of
+// elements left for the scalar code (only when a block exceeds kTailBytes).
+template <class Kernel>
+HWY_INLINE size_t Drive(const Kernel& k, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t count,
+                        bool stream = false) {
+  constexpr size_t es = Kernel::kElemBytes;
+  const size_t step = k.Elems();
+  const size_t bytes = step * es;
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(dst);
+  size_t i = 0;
+  if (stream && bytes <= kTailBytes && addr % es == 0) {
+    const size_t head = std::min(count, (kStreamAlign - addr % kStreamAlign) % kStreamAlign / es);
+    while (i < head) {
+      const size_t n = std::min(step, head - i);
+      Partial(k, dst + i * es, a + i * es, b + i * es, n);
+      i += n;
+    }
+    i = MainLoop<true>(k, dst, a, b, i, count);
+    hwy::FlushStream();
+  } else {
+    i = MainLoop<false>(k, dst, a, b, i, count);
   }
   if (i == count) return 0;
   if (bytes > kTailBytes) return count - i;
-  const size_t rem = (count - i) * es;
-  alignas(64) uint8_t ta[kTailBytes] = {}, tb[kTailBytes] = {}, td[kTailBytes];
-  std::memcpy(ta, a + i * es, rem);
-  std::memcpy(tb, b + i * es, rem);
-  k.Block(td, ta, tb);
-  std::memcpy(dst + i * es, td, rem);
+  Partial(k, dst + i * es, a + i * es, b + i * es, count - i);
   return 0;
 }
 
 template <template <Op> class KernelOf>
-HWY_INLINE size_t DriveOp(ReduceOp op, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t count) {
+HWY_INLINE size_t DriveOp(ReduceOp op, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t count, bool stream) {
   switch (op) {
-    case ReduceOp::kSum: return Drive(KernelOf<Op::kSum>(), dst, a, b, count);
-    case ReduceOp::kProd: return Drive(KernelOf<Op::kProd>(), dst, a, b, count);
-    case ReduceOp::kMin: return Drive(KernelOf<Op::kMin>(), dst, a, b, count);
-    case ReduceOp::kMax: return Drive(KernelOf<Op::kMax>(), dst, a, b, count);
-    case ReduceOp::kAvg: break;
+    case ReduceOp::kSum:
+      return Drive(KernelOf<Op::kSum>(), dst, a, b, count, stream);
+    case ReduceOp::kProd:
+      return Drive(KernelOf<Op::kProd>(), dst, a, b, count, stream);
+    case ReduceOp::kMin:
+      return Drive(KernelOf<Op::kMin>(), dst, a, b, count, stream);
+    case ReduceOp::kMax:
+      return Drive(KernelOf<Op::kMax>(), dst, a, b, count, stream);
+    case ReduceOp::kAvg:
+      break;
+  }
+  return 0;
+}
+
+// Sum and product through `Arith`, min and max on the bits.
+template <template <Op> class Arith, typename TBits, TBits kNaNAbove>
+HWY_INLINE size_t DriveNarrow(ReduceOp op, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t count,
+                              bool stream) {
+  switch (op) {
+    case ReduceOp::kSum:
+      return Drive(Arith<Op::kSum>(), dst, a, b, count, stream);
+    case ReduceOp::kProd:
+      return Drive(Arith<Op::kProd>(), dst, a, b, count, stream);
+    case ReduceOp::kMin:
+      return Drive(SignMagnitudeKernel<TBits, kNaNAbove, Op::kMin>(), dst, a, b, count, stream);
+    case ReduceOp::kMax:
+      return Drive(SignMagnitudeKernel<TBits, kNaNAbove, Op::kMax>(), dst, a, b, count, stream);
+    case ReduceOp::kAvg:
+      break;
   }
   return 0;
 }
@@ -312,30 +448,52 @@ struct Packed {
   using Of = PackedKernel<Codec, kBytes, kOp>;
 };
 
-void ReduceImpl(void* dst_v, const void* a_v, const void* b_v, size_t count, DataType type, ReduceOp op) {
+void ReduceImpl(void* dst_v, const void* a_v, const void* b_v, size_t count, DataType type, ReduceOp op, bool stream) {
   auto* dst = static_cast<uint8_t*>(dst_v);
   const auto* a = static_cast<const uint8_t*>(a_v);
   const auto* b = static_cast<const uint8_t*>(b_v);
   size_t left = 0;
   switch (type) {
-    case DataType::kInt8: left = DriveOp<Native<int8_t>::Of>(op, dst, a, b, count); break;
-    case DataType::kUint8: left = DriveOp<Native<uint8_t>::Of>(op, dst, a, b, count); break;
-    case DataType::kInt32: left = DriveOp<Native<int32_t>::Of>(op, dst, a, b, count); break;
-    case DataType::kUint32: left = DriveOp<Native<uint32_t>::Of>(op, dst, a, b, count); break;
-    case DataType::kInt64: left = DriveOp<Native<int64_t>::Of>(op, dst, a, b, count); break;
-    case DataType::kUint64: left = DriveOp<Native<uint64_t>::Of>(op, dst, a, b, count); break;
-    case DataType::kFloat32: left = DriveOp<Native<float>::Of>(op, dst, a, b, count); break;
-    case DataType::kFloat64: left = DriveOp<Native<double>::Of>(op, dst, a, b, count); break;
+    case DataType::kInt8:
+      left = DriveOp<Native<int8_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kUint8:
+      left = DriveOp<Native<uint8_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kInt32:
+      left = DriveOp<Native<int32_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kUint32:
+      left = DriveOp<Native<uint32_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kInt64:
+      left = DriveOp<Native<int64_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kUint64:
+      left = DriveOp<Native<uint64_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kFloat32:
+      left = DriveOp<Native<float>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kFloat64:
+      left = DriveOp<Native<double>::Of>(op, dst, a, b, count, stream);
+      break;
     case DataType::kFloat16:
       if constexpr (kNativeF16) {
-        left = DriveOp<F16cKernel>(op, dst, a, b, count);
+        left = DriveNarrow<F16cKernel, int16_t, 0x7C00>(op, dst, a, b, count, stream);
       } else {
-        left = DriveOp<Packed<HalfCodec, 2>::Of>(op, dst, a, b, count);
+        left = DriveNarrow<Packed<HalfCodec, 2>::Of, int16_t, 0x7C00>(op, dst, a, b, count, stream);
       }
       break;
-    case DataType::kBfloat16: left = DriveOp<Packed<Bf16Codec, 2>::Of>(op, dst, a, b, count); break;
-    case DataType::kFloat8e4m3: left = DriveOp<Packed<E4M3Codec, 1>::Of>(op, dst, a, b, count); break;
-    case DataType::kFloat8e5m2: left = DriveOp<Packed<E5M2Codec, 1>::Of>(op, dst, a, b, count); break;
+    case DataType::kBfloat16:
+      left = DriveNarrow<Bf16Kernel, int16_t, 0x7F80>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kFloat8e4m3:
+      left = DriveNarrow<Packed<E4M3Codec, 1>::Of, int8_t, 0x7E>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kFloat8e5m2:
+      left = DriveNarrow<Packed<E5M2Codec, 1>::Of, int8_t, 0x7C>(op, dst, a, b, count, stream);
+      break;
   }
   if (left != 0) {
     const size_t off = (count - left) * SizeOf(type);
@@ -352,9 +510,10 @@ struct DivNative {
   T divisor;
   HWY_INLINE size_t Elems() const { return hn::Lanes(d); }
   // Same shape as the reduce kernels: a is the data, b unused.
+  template <bool kStream>
   HWY_INLINE void Block(uint8_t* dst, const uint8_t* a, const uint8_t*) const {
     const auto v = hn::LoadU(d, reinterpret_cast<const T*>(a));
-    hn::StoreU(hn::Div(v, hn::Set(d, divisor)), d, reinterpret_cast<T*>(dst));
+    Put<kStream>(d, hn::Div(v, hn::Set(d, divisor)), reinterpret_cast<T*>(dst));
   }
 };
 
@@ -372,11 +531,12 @@ struct DivPacked {
     const VF q = hn::Div(Codec::Decode(x), hn::Set(DF(), divisor));
     return hn::ShiftLeft<8 * kBytes * k>(hn::And(Codec::Encode(q), FromBits32(kMask)));
   }
+  template <bool kStream>
   HWY_INLINE void Block(uint8_t* dst, const uint8_t* a, const uint8_t*) const {
     const VU v = hn::LoadU(du, reinterpret_cast<const uint32_t*>(a));
     VU r = hn::Or(One<0>(v), One<1>(v));
     if constexpr (kPer == 4) r = hn::Or(r, hn::Or(One<2>(v), One<3>(v)));
-    hn::StoreU(r, du, reinterpret_cast<uint32_t*>(dst));
+    Put<kStream>(du, r, reinterpret_cast<uint32_t*>(dst));
   }
 };
 
@@ -385,15 +545,27 @@ void DivideImpl(void* data_v, size_t count, DataType type, int divisor) {
   const float fdiv = static_cast<float>(divisor);
   size_t left = 0;
   switch (type) {
-    case DataType::kFloat32: left = Drive(DivNative<float>{{}, fdiv}, data, data, data, count); break;
+    case DataType::kFloat32:
+      left = Drive(DivNative<float>{{}, fdiv}, data, data, data, count);
+      break;
     case DataType::kFloat64:
       left = Drive(DivNative<double>{{}, static_cast<double>(divisor)}, data, data, data, count);
       break;
-    case DataType::kFloat16: left = Drive(DivPacked<HalfCodec, 2>{{}, fdiv}, data, data, data, count); break;
-    case DataType::kBfloat16: left = Drive(DivPacked<Bf16Codec, 2>{{}, fdiv}, data, data, data, count); break;
-    case DataType::kFloat8e4m3: left = Drive(DivPacked<E4M3Codec, 1>{{}, fdiv}, data, data, data, count); break;
-    case DataType::kFloat8e5m2: left = Drive(DivPacked<E5M2Codec, 1>{{}, fdiv}, data, data, data, count); break;
-    default: left = count; break;  // integer division has no vector instruction: scalar
+    case DataType::kFloat16:
+      left = Drive(DivPacked<HalfCodec, 2>{{}, fdiv}, data, data, data, count);
+      break;
+    case DataType::kBfloat16:
+      left = Drive(DivPacked<Bf16Codec, 2>{{}, fdiv}, data, data, data, count);
+      break;
+    case DataType::kFloat8e4m3:
+      left = Drive(DivPacked<E4M3Codec, 1>{{}, fdiv}, data, data, data, count);
+      break;
+    case DataType::kFloat8e5m2:
+      left = Drive(DivPacked<E5M2Codec, 1>{{}, fdiv}, data, data, data, count);
+      break;
+    default:
+      left = count;
+      break;  // integer division has no vector instruction: scalar
   }
   if (left != 0) {
     DivideByScalar(data + (count - left) * SizeOf(type), left, type, divisor);
@@ -415,8 +587,8 @@ HWY_EXPORT(ReduceImpl);
 HWY_EXPORT(DivideImpl);
 HWY_EXPORT(TargetImpl);
 
-void ReduceSimd(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op) {
-  HWY_DYNAMIC_DISPATCH(ReduceImpl)(dst, a, b, count, type, op);
+void ReduceSimd(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op, bool nontemporal) {
+  HWY_DYNAMIC_DISPATCH(ReduceImpl)(dst, a, b, count, type, op, nontemporal);
 }
 
 void DivideBySimd(void* data, Count count, DataType type, int divisor) {

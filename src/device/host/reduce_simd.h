@@ -8,8 +8,10 @@
 
 namespace chorus::host::internal {
 
-// Same contracts as Reduce and DivideBy in reduce.h (op != kAvg, divisor >= 1).
-void ReduceSimd(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op);
+// Same contracts as Reduce and DivideBy in reduce.h (op != kAvg, divisor >= 1). `nontemporal`
+// writes dst with streaming stores (bypassing the caches) where its alignment allows.
+void ReduceSimd(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op,
+                bool nontemporal = false);
 void DivideBySimd(void* data, Count count, DataType type, int divisor);
 
 // The instruction set the dispatcher picks now (e.g. "AVX2"), and the set compiled in (a mask of

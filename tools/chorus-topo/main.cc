@@ -1,0 +1,234 @@
+// chorus-topo: shows the topology Chorus sees (detected, CHORUS_TOPO_FILE, --topo FILE or a
+// built-in machine), writes it as XML or Graphviz, and summarises the link costs the tuner gets.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "topology/detect.h"
+#include "topology/dot.h"
+#include "topology/link_costs.h"
+#include "topology/machines.h"
+#include "topology/xml.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace chorus;
+using namespace chorus::topo;
+
+constexpr const char* kUsage = R"(usage: chorus-topo [source] [outputs] [options]
+
+source (default: CHORUS_TOPO_FILE if set, else detect this machine):
+  --topo FILE        read a Chorus topology XML file
+  --builtin NAME     a bundled machine (--list shows them)
+  --fat-tree N       N copies of the source joined by a two-level fat tree
+  --list             list the built-in machines and exit
+
+outputs:
+  (default)          print the graph as text
+  --xml OUT          write the graph as Chorus topology XML
+  --dot OUT          write Graphviz DOT (links labelled by type and bandwidth)
+  --png OUT, --svg OUT
+                     render with Graphviz `dot` (must be on the PATH)
+  --costs            print the link-cost summary the tuner uses
+  --quiet            do not print the graph
+
+options for --costs:
+  --ranks N          number of ranks (default: one per accelerator, else one per core)
+  --host-cores       place ranks on the CPU cores of the first host, not on accelerators
+)";
+
+struct Args {
+  std::string topo, builtin, xml, dot, png, svg;
+  int fat_tree = 0;
+  int ranks = 0;
+  bool list = false, costs = false, quiet = false, host_cores = false;
+};
+
+bool ParseInt(const char* s, int* out) {
+  char* end = nullptr;
+  long v = std::strtol(s, &end, 10);
+  if (end == s || *end != '\0' || v < 1 || v > 1000000) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+// 0: parsed; otherwise the exit code.
+int Parse(int argc, char** argv, Args* a) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    bool ok = true;
+    std::string num;
+    if (arg == "--topo")
+      ok = value(&a->topo);
+    else if (arg == "--builtin")
+      ok = value(&a->builtin);
+    else if (arg == "--fat-tree")
+      ok = value(&num) && ParseInt(num.c_str(), &a->fat_tree);
+    else if (arg == "--xml")
+      ok = value(&a->xml);
+    else if (arg == "--dot")
+      ok = value(&a->dot);
+    else if (arg == "--png")
+      ok = value(&a->png);
+    else if (arg == "--svg")
+      ok = value(&a->svg);
+    else if (arg == "--ranks")
+      ok = value(&num) && ParseInt(num.c_str(), &a->ranks);
+    else if (arg == "--list")
+      a->list = true;
+    else if (arg == "--costs")
+      a->costs = true;
+    else if (arg == "--quiet")
+      a->quiet = true;
+    else if (arg == "--host-cores")
+      a->host_cores = true;
+    else if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return -1;
+    } else {
+      std::fprintf(stderr, "chorus-topo: unknown argument '%s'\n%s", arg.c_str(), kUsage);
+      return 2;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "chorus-topo: %s needs a valid value\n", arg.c_str());
+      return 2;
+    }
+  }
+  if (!a->topo.empty() && !a->builtin.empty()) {
+    std::fprintf(stderr, "chorus-topo: --topo and --builtin are exclusive\n");
+    return 2;
+  }
+  return 0;
+}
+
+Status WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) return SystemError("cannot write " + path);
+  return Status::Ok();
+}
+
+// Runs `dot -T<format> -o out in` without a shell.
+Status RunDot(const std::string& format, const std::string& in, const std::string& out) {
+  std::string t = "-T" + format;
+  std::vector<char*> argv = {const_cast<char*>("dot"),      t.data(),
+                             const_cast<char*>("-o"),       const_cast<char*>(out.c_str()),
+                             const_cast<char*>(in.c_str()), nullptr};
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, "dot", nullptr, nullptr, argv.data(), environ);
+  if (rc != 0) return SystemError(ErrnoMessage("cannot run Graphviz dot (is it installed?)", rc));
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return SystemError(ErrnoMessage("waitpid(dot)", errno));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return SystemError("dot failed writing " + out);
+  return Status::Ok();
+}
+
+Status Render(const Graph& g, const std::string& format, const std::string& out) {
+  char tmp[] = "/tmp/chorus-topo-XXXXXX";
+  int fd = mkstemp(tmp);
+  if (fd < 0) return SystemError(ErrnoMessage("mkstemp", errno));
+  close(fd);
+  Status s = WriteText(tmp, ToDot(g));
+  if (s.ok()) s = RunDot(format, tmp, out);
+  unlink(tmp);
+  return s;
+}
+
+Status PrintCosts(const Graph& g, const Args& a) {
+  PlaceOptions place;
+  bool have_gpus = !g.NodesOfKind(NodeKind::kGpu).empty();
+  place.on = a.host_cores || !have_gpus ? PlaceOn::kHostCores : PlaceOn::kAccelerators;
+  int ranks = a.ranks;
+  if (ranks == 0) {
+    if (place.on == PlaceOn::kAccelerators) {
+      ranks = static_cast<int>(g.NodesOfKind(NodeKind::kGpu).size());
+    } else {
+      for (NodeId h : g.NodesOfKind(NodeKind::kHost)) {
+        for (NodeId m : g.NodesOfKind(NodeKind::kNuma, h)) ranks += std::max(1, g.node(m).cores);
+        if (ranks > 0) break;
+      }
+      ranks = std::max(ranks, 1);
+    }
+  }
+  std::vector<NodeId> nodes;
+  CHORUS_RETURN_IF_ERROR(PlaceRanks(g, ranks, place, &nodes));
+  LinkCosts costs;
+  CHORUS_RETURN_IF_ERROR(LinkCosts::Compute(g, nodes, LinkCostOptions{}, &costs));
+  std::printf("link costs (%s):\n%s",
+              place.on == PlaceOn::kAccelerators ? "one rank per accelerator" : "ranks on host CPU cores",
+              costs.Summary().c_str());
+  // The lead wires `--plan` here: for each collective, the tuner's chosen algorithm per size
+  // range on `costs` (tune/ owns the choice; this tool only prints it).
+  return Status::Ok();
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "chorus-topo: %s\n", s.message().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  int rc = Parse(argc, argv, &a);
+  if (rc != 0) return rc < 0 ? 0 : rc;
+  if (a.list) {
+    for (const std::string& n : BuiltinNames()) std::printf("%s\n", n.c_str());
+    return 0;
+  }
+  Graph g;
+  if (!a.topo.empty()) {
+    Status s = ReadXmlFile(a.topo, &g);
+    if (!s.ok()) return Fail(s);
+  } else if (!a.builtin.empty()) {
+    Status s = MakeBuiltin(a.builtin, &g);
+    if (!s.ok()) return Fail(s);
+  } else {
+    Status s = LoadTopology(&g);
+    if (!s.ok()) return Fail(s);
+  }
+  if (a.fat_tree > 0) {
+    Graph tree;
+    Status s = MakeFatTree(g, a.fat_tree, FatTreeOptions{}, &tree);
+    if (!s.ok()) return Fail(s);
+    g = std::move(tree);
+  }
+  if (!a.quiet) std::fputs(ToText(g).c_str(), stdout);
+  if (!a.xml.empty()) {
+    Status s = WriteXmlFile(g, a.xml);
+    if (!s.ok()) return Fail(s);
+  }
+  if (!a.dot.empty()) {
+    Status s = WriteText(a.dot, ToDot(g));
+    if (!s.ok()) return Fail(s);
+  }
+  if (!a.png.empty()) {
+    Status s = Render(g, "png", a.png);
+    if (!s.ok()) return Fail(s);
+  }
+  if (!a.svg.empty()) {
+    Status s = Render(g, "svg", a.svg);
+    if (!s.ok()) return Fail(s);
+  }
+  if (a.costs) {
+    Status s = PrintCosts(g, a);
+    if (!s.ok()) return Fail(s);
+  }
+  return 0;
+}
