@@ -61,7 +61,10 @@ int main(int argc, char** argv) {
   if (!o.worker_dir.empty()) {
     WorkerPipes pipes;
     std::string err;
-    if (!pipes.Open(o, rank, &err)) return 1;
+    if (!pipes.Open(o, rank, &err)) {
+      std::fprintf(stderr, "chorus-bench-gloo %d: %s\n", rank, err.c_str());
+      return 1;
+    }
     return RunWorker(be.ok() ? &be : nullptr, pipes, rank, size, o, be.version(), be.error());
   }
   if (!be.ok()) {

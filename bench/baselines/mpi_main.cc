@@ -28,7 +28,12 @@ int main(int argc, char** argv) {
     } else if (!o.worker_dir.empty()) {
       WorkerPipes pipes;
       std::string err;
-      code = pipes.Open(o, be.rank(), &err) ? RunWorker(&be, pipes, be.rank(), be.nranks(), o, be.version(), "") : 1;
+      if (pipes.Open(o, be.rank(), &err)) {
+        code = RunWorker(&be, pipes, be.rank(), be.nranks(), o, be.version(), "");
+      } else {
+        std::fprintf(stderr, "chorus-bench-mpi %d: %s\n", be.rank(), err.c_str());
+        code = 1;
+      }
     } else {
       RunInfo info = DescribeRun(o, be.nranks(), "mpirun");
       code = RunStandalone(be, o, info, "mpi", "");

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 #include <vector>
@@ -163,10 +164,16 @@ int ChorusWorkerMain(const Options& o) {
   const char* size_s = std::getenv("CHORUS_WORLD_SIZE");
   const int rank = rank_s != nullptr ? std::atoi(rank_s) : -1;
   const int nranks = size_s != nullptr ? std::atoi(size_s) : 0;
-  if (rank < 0 || nranks < 1 || rank >= nranks) return 2;
+  if (rank < 0 || nranks < 1 || rank >= nranks) {
+    std::fprintf(stderr, "chorus-bench worker: CHORUS_RANK / CHORUS_WORLD_SIZE missing or out of range\n");
+    return 2;
+  }
   WorkerPipes pipes;
   std::string err;
-  if (!pipes.Open(o, rank, &err)) return 1;
+  if (!pipes.Open(o, rank, &err)) {
+    std::fprintf(stderr, "chorus-bench worker %d: %s\n", rank, err.c_str());
+    return 1;
+  }
   chorusUniqueId id{};
   std::string init_error;
   if (rank == 0) {
