@@ -4,7 +4,9 @@
 // switch transports.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "core/status.h"
 #include "core/types.h"
@@ -47,8 +49,21 @@ class Connections {
   // nullptr when this transport does not connect the pair.
   virtual SendQueue* send_queue(Rank peer, int channel) = 0;
   virtual RecvQueue* recv_queue(Rank peer, int channel) = 0;
-  // Whether `peer` is still alive as far as this transport can tell (heartbeat, mapping).
-  virtual bool PeerAlive(Rank peer) = 0;
+  // Ok while `peer` is alive and has not declared a failure; otherwise chorusRemoteError naming
+  // the peer and what happened to it (process gone, or the failure it declared).
+  virtual Status PeerStatus(Rank peer) = 0;
+  // True once `peer`'s process is gone (a declared failure alone does not count).
+  virtual bool PeerDead(Rank peer) = 0;
+  // Declares this rank failed (its peers' PeerStatus then reports `why`), so that ranks waiting on
+  // it fail fast instead of timing out.
+  virtual void DeclareFailed(const std::string& why) = 0;
+
+  // A one-slot out-of-band mailbox per rank that survives a broken communicator (the data path's
+  // FIFOs may hold half a message then): how survivors of a failure agree on a new unique id.
+  // Post writes ours; Read copies `peer`'s when its epoch equals `epoch` (else returns false).
+  static constexpr size_t kMailboxBytes = 256;
+  virtual void PostMailbox(uint64_t epoch, const void* data, size_t bytes) = 0;
+  virtual bool ReadMailbox(Rank peer, uint64_t epoch, void* data, size_t bytes) = 0;
 };
 
 }  // namespace chorus::transport

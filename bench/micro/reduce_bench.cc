@@ -16,6 +16,7 @@
 
 #include "core/types.h"
 #include "device/host/reduce.h"
+#include "device/host/reduce_scalar.h"
 #if defined(CHORUS_HAVE_HWY)
 #include "device/host/reduce_simd.h"
 #endif
@@ -59,13 +60,26 @@ void FillOnes(const Buffers& buf, DataType t) {
   const Bytes es = chorus::SizeOf(t);
   uint64_t one = 1;
   switch (t) {
-    case DataType::kFloat16: one = 0x3C00; break;
-    case DataType::kBfloat16: one = 0x3F80; break;
-    case DataType::kFloat32: one = 0x3F800000; break;
-    case DataType::kFloat64: one = 0x3FF0000000000000; break;
-    case DataType::kFloat8e4m3: one = 0x38; break;
-    case DataType::kFloat8e5m2: one = 0x3C; break;
-    default: break;
+    case DataType::kFloat16:
+      one = 0x3C00;
+      break;
+    case DataType::kBfloat16:
+      one = 0x3F80;
+      break;
+    case DataType::kFloat32:
+      one = 0x3F800000;
+      break;
+    case DataType::kFloat64:
+      one = 0x3FF0000000000000;
+      break;
+    case DataType::kFloat8e4m3:
+      one = 0x38;
+      break;
+    case DataType::kFloat8e5m2:
+      one = 0x3C;
+      break;
+    default:
+      break;
   }
   for (Bytes i = 0; i + es <= buf.size; i += es) {
     std::memcpy(buf.a + i, &one, es);
@@ -102,6 +116,19 @@ void BM_ReduceStores(benchmark::State& state, DataType type, Bytes size, bool in
 }
 #endif
 
+// The portable element-by-element kernels, for comparison.
+void BM_ReduceScalar(benchmark::State& state, DataType type, Bytes size) {
+  const Buffers& buf = BuffersOf(size);
+  FillOnes(buf, type);
+  const chorus::Count count = size / chorus::SizeOf(type);
+  for (auto _ : state) {
+    chorus::host::internal::ReduceScalar(buf.d, buf.a, buf.b, count, type, ReduceOp::kSum);
+    benchmark::DoNotOptimize(buf.d);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(3 * size));
+}
+
 void BM_Memcpy(benchmark::State& state, Bytes size) {
   const Buffers& buf = BuffersOf(size);
   for (auto _ : state) {
@@ -119,10 +146,9 @@ std::string SizeName(Bytes size) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  constexpr DataType kTypes[] = {DataType::kFloat32,    DataType::kFloat16,    DataType::kBfloat16,
-                                 DataType::kFloat64,    DataType::kInt8,       DataType::kUint8,
-                                 DataType::kInt32,      DataType::kUint32,     DataType::kInt64,
-                                 DataType::kUint64,     DataType::kFloat8e4m3, DataType::kFloat8e5m2};
+  constexpr DataType kTypes[] = {DataType::kFloat32, DataType::kFloat16, DataType::kBfloat16,   DataType::kFloat64,
+                                 DataType::kInt8,    DataType::kUint8,   DataType::kInt32,      DataType::kUint32,
+                                 DataType::kInt64,   DataType::kUint64,  DataType::kFloat8e4m3, DataType::kFloat8e5m2};
   constexpr ReduceOp kOps[] = {ReduceOp::kSum, ReduceOp::kProd, ReduceOp::kMin, ReduceOp::kMax};
   const Bytes kSizes[] = {Bytes{1} << 20, Bytes{64} << 20};
 
@@ -131,11 +157,17 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("memcpy/" + SizeName(size)).c_str(), BM_Memcpy, size);
     for (DataType t : kTypes) {
       for (ReduceOp op : kOps) {
-        const std::string name = std::string("reduce/") + chorus::Name(t) + "/" + chorus::Name(op) + "/" + SizeName(size);
+        const std::string name =
+            std::string("reduce/") + chorus::Name(t) + "/" + chorus::Name(op) + "/" + SizeName(size);
         benchmark::RegisterBenchmark(name.c_str(), BM_Reduce, t, op, size, false);
       }
       const std::string name = std::string("reduce-inplace/") + chorus::Name(t) + "/sum/" + SizeName(size);
       benchmark::RegisterBenchmark(name.c_str(), BM_Reduce, t, ReduceOp::kSum, size, true);
+    }
+    for (DataType t :
+         {DataType::kFloat32, DataType::kFloat16, DataType::kBfloat16, DataType::kFloat8e4m3, DataType::kFloat8e5m2}) {
+      const std::string name = std::string("scalar/") + chorus::Name(t) + "/sum/" + SizeName(size);
+      benchmark::RegisterBenchmark(name.c_str(), BM_ReduceScalar, t, size);
     }
 #if defined(CHORUS_HAVE_HWY)
     for (DataType t : {DataType::kFloat32, DataType::kFloat16, DataType::kBfloat16}) {

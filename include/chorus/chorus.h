@@ -125,7 +125,19 @@ CHORUS_API chorusResult_t chorusCommInitRank(chorusComm_t* comm, int nranks, cho
 CHORUS_API chorusResult_t chorusCommInitFromEnv(chorusComm_t* comm, const chorusConfig_t* config);
 /* ndev ranks as threads of this process: comms[i] is rank i. devlist may be NULL (all CPU). */
 CHORUS_API chorusResult_t chorusCommInitAll(chorusComm_t* comms, int ndev, const int* devlist);
-/* Polls a non-blocking init: chorusInProgress until ready. */
+/* A rank passing this color to chorusCommSplit joins no new communicator (*newcomm = NULL). */
+#define CHORUS_SPLIT_NOCOLOR (-1)
+/* Collective over comm: ranks passing the same color form a new communicator, ranked by key
+ * (ties by rank in comm). config may be NULL. */
+CHORUS_API chorusResult_t chorusCommSplit(chorusComm_t comm, int color, int key, chorusComm_t* newcomm,
+                                          const chorusConfig_t* config);
+/* After a failure: the ranks of comm not listed in excludeRanks (every survivor passes the same
+ * list) build a new communicator, ranked in their old order, without relying on the excluded ranks
+ * or on comm's broken data path. comm itself stays broken: destroy or abort it. */
+CHORUS_API chorusResult_t chorusCommShrink(chorusComm_t comm, const int* excludeRanks, int excludeCount,
+                                           chorusComm_t* newcomm, const chorusConfig_t* config);
+/* The communicator's state: chorusInProgress while a non-blocking init (config.blocking = 0) runs,
+ * then chorusSuccess, or the error that broke it (an init failure, a dead peer, a timeout). */
 CHORUS_API chorusResult_t chorusCommGetAsyncError(chorusComm_t comm, chorusResult_t* asyncError);
 /* Waits for outstanding work, then frees everything the communicator owns. */
 CHORUS_API chorusResult_t chorusCommDestroy(chorusComm_t comm);

@@ -57,6 +57,7 @@ void Emitter::Emit(Step step, Count count) {
 }
 
 void Emitter::Send(Rank to, Slice src) {
+  if (src.count == 0) return;
   Step s;
   s.op = OpCode::kSend;
   s.peer = to;
@@ -66,6 +67,7 @@ void Emitter::Send(Rank to, Slice src) {
 }
 
 void Emitter::Recv(Rank from, Slice dst) {
+  if (dst.count == 0) return;
   Step s;
   s.op = OpCode::kRecv;
   s.peer = from;
@@ -75,6 +77,7 @@ void Emitter::Recv(Rank from, Slice dst) {
 }
 
 void Emitter::RecvReduce(Rank from, Slice src, Slice dst, bool finalize) {
+  if (dst.count == 0) return;
   Step s;
   s.op = OpCode::kRecvReduce;
   s.peer = from;
@@ -85,6 +88,7 @@ void Emitter::RecvReduce(Rank from, Slice src, Slice dst, bool finalize) {
 }
 
 void Emitter::RecvReduceSend(Rank from, Slice src, Slice dst, Rank to, bool finalize) {
+  if (dst.count == 0) return;
   Step s;
   s.op = OpCode::kRecvReduceSend;
   s.peer = from;
@@ -96,6 +100,7 @@ void Emitter::RecvReduceSend(Rank from, Slice src, Slice dst, Rank to, bool fina
 }
 
 void Emitter::RecvCopySend(Rank from, Slice dst, Rank to) {
+  if (dst.count == 0) return;
   Step s;
   s.op = OpCode::kRecvCopySend;
   s.peer = from;
@@ -106,6 +111,7 @@ void Emitter::RecvCopySend(Rank from, Slice dst, Rank to) {
 }
 
 void Emitter::Copy(Slice src, Slice dst, bool finalize) {
+  if (dst.count == 0) return;
   Step s;
   s.op = OpCode::kCopy;
   s.src = src;
@@ -115,6 +121,7 @@ void Emitter::Copy(Slice src, Slice dst, bool finalize) {
 }
 
 void Emitter::LocalReduce(Slice src, Slice dst, bool finalize) {
+  if (dst.count == 0) return;
   Step s;
   s.op = OpCode::kLocalReduce;
   s.src = src;
@@ -124,6 +131,7 @@ void Emitter::LocalReduce(Slice src, Slice dst, bool finalize) {
 }
 
 void Emitter::SwitchReduce(Slice src, Slice dst, bool finalize) {
+  if (dst.count == 0) return;
   Step s;
   s.op = OpCode::kSwitchReduce;
   s.src = src;

@@ -88,6 +88,9 @@ struct CollArgs {
   int channels = 1;
   bool in_place = false;  // kInput aliases kOutput (at InPlaceInputOffset) on every rank
   bool has_output = true; // false on non-root ranks of kReduce: kOutput must not be touched
+  // Topology hints for the generators that use them (the tuner fills them in).
+  int ranks_per_node = 0;            // ranks per host, consecutive ranks share a host; 0: flat
+  bool has_reducing_switch = false;  // kSwitchReduce is available (in-network reduction)
 };
 
 // Elements each of the call's buffers must hold for `args` on any rank (for validation and the

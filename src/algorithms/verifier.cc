@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -131,8 +133,8 @@ struct Unit {
   uint32_t wait_msg = kNil;
   size_t switch_seq = 0;
   bool at_switch = false;
-  // Sends posted and not yet received, by (storage, first element).
-  std::multimap<std::pair<int, Count>, uint32_t> pending;
+  // Sends posted and not yet received: (storage, first element, message).
+  std::set<std::tuple<int, Count, uint32_t>> pending;
   Count max_pending_len = 0;
 };
 
@@ -145,8 +147,8 @@ struct SwitchGroup {
 
 class Verifier {
  public:
-  Verifier(const CollArgs& args, const std::vector<RankProgram>& progs)
-      : args_(args), progs_(progs), n_(args.nranks) {}
+  Verifier(const std::vector<CollArgs>& rank_args, const std::vector<RankProgram>& progs)
+      : rank_args_(rank_args), args_(rank_args.at(0)), progs_(progs), n_(args_.nranks) {}
 
   Status Run(VerifyStats* stats) {
     CHORUS_RETURN_IF_ERROR(CheckShape());
@@ -178,13 +180,17 @@ class Verifier {
 
   Status CheckShape() {
     if (n_ < 1) return InvalidArgument("schedule: nranks must be >= 1");
-    if (progs_.size() != static_cast<size_t>(n_))
-      return InternalError("schedule: expected one program per rank");
+    if (progs_.size() != static_cast<size_t>(n_) || rank_args_.size() != static_cast<size_t>(n_))
+      return InternalError("schedule: expected one program and one set of arguments per rank");
+    for (const CollArgs& a : rank_args_) {
+      if (a.coll != args_.coll || a.nranks != n_ || a.count != args_.count || a.root != args_.root)
+        return InvalidArgument("schedule: ranks disagree on the collective, nranks, count or root");
+    }
     for (Rank r = 0; r < n_; ++r) {
       if (progs_[r].rank != r || progs_[r].nranks != n_)
         return InternalError("schedule: program " + std::to_string(r) +
                              " is for another rank or rank count");
-      layout_.push_back(MakeLayout(ArgsForRank(args_, r), r, progs_[r].scratch_elems));
+      layout_.push_back(MakeLayout(rank_args_[r], r, progs_[r].scratch_elems));
     }
     return Status::Ok();
   }
@@ -198,7 +204,7 @@ class Verifier {
 
   Status CheckSteps() {
     for (Rank r = 0; r < n_; ++r) {
-      const CollArgs a = ArgsForRank(args_, r);
+      const CollArgs& a = rank_args_[r];
       for (size_t c = 0; c < progs_[r].channels.size(); ++c) {
         const auto& steps = progs_[r].channels[c].steps;
         for (size_t i = 0; i < steps.size(); ++i) {
@@ -383,7 +389,7 @@ class Verifier {
       msgs_[q.last].next = id;
       q.last = id;
     }
-    u.pending.emplace(std::make_pair(reg.storage, reg.lo), id);
+    u.pending.emplace(reg.storage, reg.lo, id);
     u.max_pending_len = std::max(u.max_pending_len, reg.hi - reg.lo);
     Wake(UnitOf(to, u.ch));
   }
@@ -392,13 +398,7 @@ class Verifier {
   void Drain(uint32_t id) {
     Msg& m = msgs_[id];
     Unit& u = units_[m.unit];
-    auto range = u.pending.equal_range({m.region.storage, m.region.lo});
-    for (auto it = range.first; it != range.second; ++it) {
-      if (it->second == id) {
-        u.pending.erase(it);
-        break;
-      }
-    }
+    u.pending.erase({m.region.storage, m.region.lo, id});
     if (u.wait == Wait::kDrain && u.wait_msg == id) Wake(m.unit);
     m.vals.clear();
     free_.push_back(id);
@@ -408,10 +408,10 @@ class Verifier {
   uint32_t Hazard(const Unit& u, const Region& g) const {
     if (u.pending.empty()) return kNil;
     Count from = g.lo > u.max_pending_len ? g.lo - u.max_pending_len : 0;
-    for (auto it = u.pending.lower_bound({g.storage, from});
-         it != u.pending.end() && it->first < std::make_pair(g.storage, g.hi); ++it) {
-      const Region& p = msgs_[it->second].region;
-      if (p.hi > g.lo) return it->second;
+    for (auto it = u.pending.lower_bound({g.storage, from, 0});
+         it != u.pending.end() && std::get<0>(*it) == g.storage && std::get<1>(*it) < g.hi; ++it) {
+      uint32_t id = std::get<2>(*it);
+      if (msgs_[id].region.hi > g.lo) return id;
     }
     return kNil;
   }
@@ -727,7 +727,7 @@ class Verifier {
     std::vector<Piece> reference;
     bool have_reference = false;
     for (Rank r = 0; r < n_; ++r) {
-      if (!ArgsForRank(args_, r).has_output) continue;
+      if (!rank_args_[r].has_output) continue;
       std::vector<Piece> out = Output(r);
       Count e = 0;
       for (const Piece& p : out) {
@@ -788,6 +788,7 @@ class Verifier {
     return Status::Ok();
   }
 
+  const std::vector<CollArgs>& rank_args_;
   const CollArgs& args_;
   const std::vector<RankProgram>& progs_;
   const int n_;
@@ -806,10 +807,19 @@ class Verifier {
 
 }  // namespace
 
+Status VerifySchedule(const std::vector<CollArgs>& rank_args,
+                      const std::vector<RankProgram>& programs, VerifyStats* stats) {
+  if (rank_args.empty()) return InvalidArgument("schedule: no ranks");
+  Verifier v(rank_args, programs);
+  return v.Run(stats);
+}
+
 Status VerifySchedule(const CollArgs& args, const std::vector<RankProgram>& programs,
                       VerifyStats* stats) {
-  Verifier v(args, programs);
-  return v.Run(stats);
+  if (args.nranks < 1) return InvalidArgument("schedule: nranks must be >= 1");
+  std::vector<CollArgs> rank_args;
+  for (Rank r = 0; r < args.nranks; ++r) rank_args.push_back(ArgsForRank(args, r));
+  return VerifySchedule(rank_args, programs, stats);
 }
 
 Status VerifyAlgorithm(const Algorithm& algorithm, const CollArgs& args, VerifyStats* stats) {

@@ -34,6 +34,11 @@ struct VerifyStats {
 Status VerifySchedule(const CollArgs& args, const std::vector<RankProgram>& programs,
                       VerifyStats* stats = nullptr);
 
+// The same with each rank's own arguments (they may differ in in_place and has_output only: a
+// call can be in place on some ranks and not on others).
+Status VerifySchedule(const std::vector<CollArgs>& rank_args,
+                      const std::vector<RankProgram>& programs, VerifyStats* stats = nullptr);
+
 // Generates every rank's program with `algorithm` and verifies them.
 Status VerifyAlgorithm(const Algorithm& algorithm, const CollArgs& args,
                        VerifyStats* stats = nullptr);

@@ -51,6 +51,14 @@ Status Acquire(chorusComm* comm, const char* fn) {
   if (Registry().count(comm) == 0) {
     return InvalidUsage(std::string(fn) + ": comm is not a live communicator (destroyed or never created)");
   }
+  if (!comm->init_done.load(std::memory_order_acquire)) {
+    return InvalidUsage(std::string(fn) + ": the communicator's non-blocking init is still in progress "
+                        "(poll chorusCommGetAsyncError until it returns chorusSuccess)");
+  }
+  if (!comm->init_status.ok()) {
+    return Status(comm->init_status.code(), std::string(fn) + ": the communicator's init failed: " +
+                                                comm->init_status.message());
+  }
   comm->impl->active_calls().fetch_add(1);
   return Status::Ok();
 }

@@ -1,7 +1,9 @@
 // The C handle behind chorusComm_t, the registry of live handles, and error reporting.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <string>
 
 #include "chorus/chorus.h"
@@ -11,6 +13,11 @@
 struct chorusComm {
   std::unique_ptr<chorus::Communicator> impl;
   std::string last_error;
+  // Non-blocking init: Init runs on init_thread; init_done turns true when it has finished, with
+  // its result in init_status.
+  std::thread init_thread;
+  std::atomic<bool> init_done{true};
+  chorus::Status init_status;
 };
 
 namespace chorus::api {

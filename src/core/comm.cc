@@ -8,6 +8,8 @@
 #include "core/env.h"
 #include "core/log.h"
 #include "exec/host_engine.h"
+#include "topology/detect.h"
+#include "tune/tuner.h"
 #include "transports/shm/shm_transport.h"
 
 namespace chorus {
@@ -20,23 +22,6 @@ constexpr size_t kMaxCachedPrograms = 256;
 uint64_t Mix(uint64_t h, uint64_t v) {
   h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
   return h * 0xBF58476D1CE4E5B9ull;
-}
-
-// Hosts are told apart by hostname + boot id (CHORUS_HOSTID overrides), so that containers or
-// namespaces on one kernel that share /dev/shm count as one host.
-std::string HostIdentity() {
-  std::string id = EnvString("CHORUS_HOSTID");
-  if (!id.empty()) return id;
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  id = host;
-  if (FILE* f = fopen("/proc/sys/kernel/random/boot_id", "r")) {
-    char boot[64] = {0};
-    if (fgets(boot, sizeof(boot), f) != nullptr) id += std::string(":") + boot;
-    fclose(f);
-  }
-  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-  return id;
 }
 
 }  // namespace
@@ -66,7 +51,17 @@ Status ResolveConfig(const chorusConfig_t* config, CommConfig* out) {
 
 Status Communicator::Create(const chorusUniqueId& id, int nranks, Rank rank, const CommConfig& config,
                             std::unique_ptr<Communicator>* out) {
-  std::unique_ptr<Communicator> comm(new Communicator(rank, nranks, config));
+  auto comm = std::make_unique<Communicator>(rank, nranks, config);
+  CHORUS_RETURN_IF_ERROR(comm->Init(id));
+  *out = std::move(comm);
+  return Status::Ok();
+}
+
+Status Communicator::Init(const chorusUniqueId& id) {
+  Communicator* comm = this;
+  const int nranks = nranks_;
+  const Rank rank = rank_;
+  const CommConfig& config = config_;
   BootstrapOptions bopts;
   bopts.timeout_ms = config.timeout_ms;
   bopts.abort_flag = &comm->abort_;
@@ -75,7 +70,7 @@ Status Communicator::Create(const chorusUniqueId& id, int nranks, Rank rank, con
   // Which ranks share this host? The first wave has only the shared-memory transport.
   constexpr size_t kHostBytes = 256;
   std::vector<char> hosts(static_cast<size_t>(nranks) * kHostBytes, 0);
-  std::string me = HostIdentity();
+  std::string me = topo::HostId();  // hostname + boot id, or CHORUS_HOSTID
   strncpy(&hosts[static_cast<size_t>(rank) * kHostBytes], me.c_str(), kHostBytes - 1);
   CHORUS_RETURN_IF_ERROR(comm->bootstrap_->AllGather(hosts.data(), kHostBytes));
   for (Rank r = 0; r < nranks; ++r) {
@@ -91,9 +86,9 @@ Status Communicator::Create(const chorusUniqueId& id, int nranks, Rank rank, con
       shm::ShmConnections::Create(comm->bootstrap_.get(), shm::ShmOptionsFromEnv(config.channels), &shm));
   comm->conns_ = std::move(shm);
   comm->backoff_ = BackoffPolicy::For(nranks);
+  comm->tuner_ = std::make_unique<tune::Tuner>(tune::DefaultHostModel());
   CHORUS_INFO(kInit, "%s: rank %d of %d ready (shm, %d channel(s), timeout %lld ms)", config.name.c_str(),
               rank, nranks, config.channels, static_cast<long long>(config.timeout_ms));
-  *out = std::move(comm);
   return Status::Ok();
 }
 
@@ -118,57 +113,11 @@ uint64_t Communicator::NextCollectiveTag(const CommOp& op) {
   return h & ~0xFull;  // never equal to the point-to-point tag's low bits by construction
 }
 
-Status Communicator::ChooseAlgorithm(const sched::CollArgs& args, std::string* algo) {
-  // CHORUS_ALGO: "name" for every collective, or "allreduce=name,broadcast=name".
-  std::string forced = EnvString("CHORUS_ALGO");
-  if (!forced.empty()) {
-    std::string pick;
-    size_t pos = 0;
-    while (pos <= forced.size()) {
-      size_t comma = forced.find(',', pos);
-      std::string item = forced.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-      size_t eq = item.find('=');
-      if (eq == std::string::npos) {
-        if (pick.empty()) pick = item;
-      } else if (item.substr(0, eq) == Name(args.coll)) {
-        pick = item.substr(eq + 1);
-      }
-      if (comma == std::string::npos) break;
-      pos = comma + 1;
-    }
-    if (!pick.empty()) {
-      const sched::Algorithm* a = sched::FindAlgorithm(pick);
-      if (a == nullptr) return InvalidArgument("CHORUS_ALGO names unknown algorithm '" + pick + "'");
-      if (!a->applies(args)) {
-        return InvalidArgument("CHORUS_ALGO: algorithm '" + pick + "' does not implement " +
-                               Name(args.coll) + " for " + std::to_string(args.nranks) + " ranks");
-      }
-      *algo = pick;
-      return Status::Ok();
-    }
-  }
-  const char* preferred = nullptr;
-  switch (args.coll) {
-    case Collective::kAllToAll: preferred = "pairwise"; break;
-    case Collective::kBroadcast:
-    case Collective::kReduce: preferred = "chain"; break;
-    default: preferred = "ring"; break;
-  }
-  const sched::Algorithm* a = sched::FindAlgorithm(preferred);
-  if (a != nullptr && a->applies(args)) {
-    *algo = preferred;
-    return Status::Ok();
-  }
-  auto all = sched::ApplicableAlgorithms(args);
-  if (all.empty()) return InternalError(std::string("no algorithm implements ") + Name(args.coll));
-  *algo = all.front()->name;
-  return Status::Ok();
-}
-
 Status Communicator::ProgramFor(const sched::CollArgs& args, const std::string& algo,
                                 const sched::RankProgram** out) {
   ProgramKey key{static_cast<int>(args.coll) * 16 + static_cast<int>(args.op), args.count, args.root,
-                 static_cast<int>(args.elem_size), args.in_place, args.has_output, args.chunk_bytes, algo};
+                 static_cast<int>(args.elem_size), args.in_place, args.has_output, args.chunk_bytes,
+                 args.channels, args.ranks_per_node, args.has_reducing_switch, algo};
   auto it = programs_.find(key);
   if (it == programs_.end()) {
     const sched::Algorithm* a = sched::FindAlgorithm(algo);
@@ -208,10 +157,11 @@ Status Communicator::RunCollective(const CommOp& requested) {
     case Collective::kReduceScatter: args.in_place = out == in + op.count * esize * rank_; break;
     default: args.in_place = in == out && in != nullptr; break;
   }
-  std::string algo;
-  CHORUS_RETURN_IF_ERROR(ChooseAlgorithm(args, &algo));
+  tune::Choice choice;
+  CHORUS_RETURN_IF_ERROR(tuner_->Choose(args, &choice));
+  const std::string algo = choice.algorithm->name;
   const sched::RankProgram* program = nullptr;
-  CHORUS_RETURN_IF_ERROR(ProgramFor(args, algo, &program));
+  CHORUS_RETURN_IF_ERROR(ProgramFor(choice.args, algo, &program));
   CHORUS_TRACE(kColl, "%s %s count=%zu %s %s root=%d -> %s%s", config_.name.c_str(), Name(op.coll),
                op.count, Name(op.dtype), Name(op.op), op.root, algo.c_str(), args.in_place ? " (in place)" : "");
 
@@ -229,7 +179,10 @@ Status Communicator::RunCollective(const CommOp& requested) {
   params.timeout_ms = config_.timeout_ms;
   params.what = Name(op.coll);
   params.backoff = backoff_;
-  return exec::Execute(*program, buffers, params);
+
+  Status st = exec::Execute(*program, buffers, params);
+  if (!st.ok()) data_path_failed_ = true;
+  return st;
 }
 
 Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
@@ -263,7 +216,9 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   params.timeout_ms = config_.timeout_ms;
   params.what = "send/recv";
   params.backoff = backoff_;
-  return exec::Execute(program, buffers, params);
+  Status st = exec::Execute(program, buffers, params);
+  if (!st.ok()) data_path_failed_ = true;
+  return st;
 }
 
 Status Communicator::Run(const std::vector<CommOp>& ops) {
@@ -281,7 +236,13 @@ Status Communicator::Run(const std::vector<CommOp>& ops) {
     if (!st.ok()) break;
     if (op.coll != Collective::kSendRecv) st = RunCollective(op);
   }
-  if (!st.ok() && st.code() != chorusInvalidArgument) broken_ = st;
+  // Only a failure on the data path leaves the connections unusable; a call refused before it
+  // moved any data (a forced algorithm that does not apply, say) leaves the communicator healthy.
+  if (!st.ok() && data_path_failed_) {
+    broken_ = st;
+    // Peers blocked on this rank learn of it now rather than at their timeout.
+    conns_->DeclareFailed(std::string(chorusGetErrorString(st.code())) + ": " + st.message());
+  }
   return st;
 }
 

@@ -18,6 +18,7 @@
 #include "core/types.h"
 #include "exec/waiter.h"
 #include "transports/transport.h"
+#include "tune/tuner.h"
 
 namespace chorus {
 
@@ -44,9 +45,21 @@ Status ResolveConfig(const chorusConfig_t* config, CommConfig* out);
 
 class Communicator {
  public:
+  // Construct, then Init (which blocks on the other ranks; a non-blocking init runs it on a thread).
+  Communicator(Rank rank, int nranks, const CommConfig& config)
+      : rank_(rank), nranks_(nranks), config_(config) {}
+  Status Init(const chorusUniqueId& id);
+  // Both in one.
   static Status Create(const chorusUniqueId& id, int nranks, Rank rank, const CommConfig& config,
                        std::unique_ptr<Communicator>* out);
   ~Communicator();
+
+  // chorusCommSplit: collective over this communicator. color < 0: this rank joins none (*out
+  // stays null).
+  Status Split(int color, int key, const CommConfig& config, std::unique_ptr<Communicator>* out);
+  // chorusCommShrink: the ranks not in `excluded` build a new communicator without relying on the
+  // excluded ones (which may be dead) nor on this communicator's data path (which may be broken).
+  Status Shrink(const std::vector<Rank>& excluded, const CommConfig& config, std::unique_ptr<Communicator>* out);
 
   Rank rank() const { return rank_; }
   int size() const { return nranks_; }
@@ -67,14 +80,10 @@ class Communicator {
   std::atomic<int>& active_calls() { return active_calls_; }
 
  private:
-  Communicator(Rank rank, int nranks, const CommConfig& config)
-      : rank_(rank), nranks_(nranks), config_(config) {}
-
   Status RunCollective(const CommOp& op);
   Status RunPointToPoint(const std::vector<const CommOp*>& ops);
   // The program of this rank for `args` with algorithm `algo` (cached).
   Status ProgramFor(const sched::CollArgs& args, const std::string& algo, const sched::RankProgram** out);
-  Status ChooseAlgorithm(const sched::CollArgs& args, std::string* algo);
   void* Scratch(Bytes bytes);
   uint64_t NextCollectiveTag(const CommOp& op);
 
@@ -86,12 +95,15 @@ class Communicator {
   std::atomic<bool> abort_{false};
   std::atomic<int> active_calls_{0};
   Status broken_;
+  bool data_path_failed_ = false;
   BackoffPolicy backoff_;
   uint64_t collective_seq_ = 0;
+  uint64_t shrink_epoch_ = 0;
   std::vector<char> scratch_;
   uint8_t barrier_in_ = 0;
   uint8_t barrier_out_ = 0;
-  using ProgramKey = std::tuple<int, Count, Rank, int, bool, bool, Bytes, std::string>;
+  std::unique_ptr<tune::Tuner> tuner_;
+  using ProgramKey = std::tuple<int, Count, Rank, int, bool, bool, Bytes, int, int, bool, std::string>;
   std::map<ProgramKey, sched::RankProgram> programs_;
 };
 

@@ -28,6 +28,7 @@ struct ExecParams {
   int64_t timeout_ms = 600000;
   const char* what = "call";  // for messages: "allreduce", "send/recv", ...
   BackoffPolicy backoff;
+
 };
 
 // Runs `program` to completion (or the first error, timeout or abort).

@@ -86,8 +86,7 @@ Graph Detect(const DetectOptions& opts) {
   Status s = g.Validate();
   if (!s.ok()) {
     // A bug in a probe must not take the communicator down: keep what sysconf sees.
-    CHORUS_WARN(kTopo, "detected topology is inconsistent (%s); using the minimal one",
-                s.message().c_str());
+    CHORUS_WARN(kTopo, "detected topology is inconsistent (%s); using the minimal one", s.message().c_str());
     Graph minimal;
     minimal.name = g.name;
     Node copy = g.node(host);
@@ -132,8 +131,8 @@ Status LoadTopology(Graph* out) {
   Graph g;
   if (!file.empty()) {
     CHORUS_RETURN_IF_ERROR(ReadXmlFile(file, &g));
-    CHORUS_INFO(kTopo, "topology from CHORUS_TOPO_FILE=%s: %d nodes, %d links", file.c_str(),
-                g.num_nodes(), g.num_links());
+    CHORUS_INFO(kTopo, "topology from CHORUS_TOPO_FILE=%s: %d nodes, %d links", file.c_str(), g.num_nodes(),
+                g.num_links());
   } else {
     g = Detect();
   }

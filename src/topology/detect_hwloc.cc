@@ -12,6 +12,7 @@
 #include <hwloc.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #endif
@@ -30,14 +31,14 @@ constexpr unsigned short kVendorIntel = 0x8086;
 struct IoItem {
   NodeKind kind = NodeKind::kPcieSwitch;
   std::string pci;
-  int parent = -1;        // index of the switch item above, or -1: hangs off `cpu`
+  int parent = -1;  // index of the switch item above, or -1: hangs off `cpu`
   NodeId cpu = kNoNode;
   int numa = -1;
   std::string name;
   int index = -1;         // from an OS device name ("cuda3", "nvml3", "rsmi3")
   double hwloc_gbps = 0;  // hwloc's link speed of the upstream link
   PcieLinkInfo link;
-  double port_gbps = 0;   // NICs
+  double port_gbps = 0;  // NICs
   NodeId node = kNoNode;
 };
 
@@ -111,8 +112,9 @@ void Walker::AddPackagesAndNuma() {
   // SLIT distances (Linux reports them as latencies relative to 10 = local).
   unsigned nr = 1;
   struct hwloc_distances_s* dist = nullptr;
-  if (nnuma > 1 && hwloc_distances_get_by_type(t_, HWLOC_OBJ_NUMANODE, &nr, &dist,
-                                               HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) == 0 &&
+  if (nnuma > 1 &&
+      hwloc_distances_get_by_type(t_, HWLOC_OBJ_NUMANODE, &nr, &dist, HWLOC_DISTANCES_KIND_MEANS_LATENCY,
+                                  0) == 0 &&
       nr >= 1) {
     distances_.assign(static_cast<size_t>(nnuma) * static_cast<size_t>(nnuma), 0);
     for (unsigned a = 0; a < dist->nbobjs; ++a) {
@@ -120,8 +122,7 @@ void Walker::AddPackagesAndNuma() {
         auto sa = numa_slot_.find(static_cast<int>(dist->objs[a]->os_index));
         auto sb = numa_slot_.find(static_cast<int>(dist->objs[b]->os_index));
         if (sa == numa_slot_.end() || sb == numa_slot_.end()) continue;
-        distances_[static_cast<size_t>(sa->second * nnuma + sb->second)] =
-            dist->values[a * dist->nbobjs + b];
+        distances_[static_cast<size_t>(sa->second * nnuma + sb->second)] = dist->values[a * dist->nbobjs + b];
       }
     }
     hwloc_distances_release(t_, dist);
@@ -138,7 +139,8 @@ void Walker::AddPackagesAndNuma() {
     n.index = static_cast<int>(m->os_index);
     n.numa = static_cast<int>(m->os_index);
     n.memory = m->attr->numanode.local_memory;
-    n.cores = m->cpuset != nullptr ? hwloc_get_nbobjs_inside_cpuset_by_type(t_, m->cpuset, HWLOC_OBJ_CORE) : 0;
+    n.cores =
+        m->cpuset != nullptr ? hwloc_get_nbobjs_inside_cpuset_by_type(t_, m->cpuset, HWLOC_OBJ_CORE) : 0;
     NodeId numa = g_->AddNode(std::move(n));
     hwloc_obj_t pkg = hwloc_get_ancestor_obj_by_type(t_, HWLOC_OBJ_PACKAGE, m);
     NodeId cpu = kNoNode;
@@ -178,7 +180,8 @@ int Walker::Distance(int numa_a, int numa_b) const {
   auto a = numa_slot_.find(numa_a);
   auto b = numa_slot_.find(numa_b);
   if (a == numa_slot_.end() || b == numa_slot_.end()) return 0;
-  uint64_t v = distances_[static_cast<size_t>(a->second) * numa_slot_.size() + static_cast<size_t>(b->second)];
+  uint64_t v =
+      distances_[static_cast<size_t>(a->second) * numa_slot_.size() + static_cast<size_t>(b->second)];
   return v > 0 && v <= 255 ? static_cast<int>(v) : 0;
 }
 
@@ -298,15 +301,19 @@ void Walker::AddPciDevice(hwloc_obj_t obj, NodeId cpu, int numa, int parent) {
       ib = name;
     } else if (c->attr->osdev.type == HWLOC_OBJ_OSDEV_NETWORK) {
       net = name;
-    } else if ((std::sscanf(name.c_str(), "cuda%u", &idx) == 1 || std::sscanf(name.c_str(), "nvml%u", &idx) == 1 ||
-                std::sscanf(name.c_str(), "rsmi%u", &idx) == 1) && it.index < 0) {
+    } else if ((std::sscanf(name.c_str(), "cuda%u", &idx) == 1 ||
+                std::sscanf(name.c_str(), "nvml%u", &idx) == 1 ||
+                std::sscanf(name.c_str(), "rsmi%u", &idx) == 1) &&
+               it.index < 0) {
       it.index = static_cast<int>(idx);
     }
     if (const char* m = hwloc_obj_get_info_by_name(c, "GPUModel")) it.name = m;
   }
   if (it.kind == NodeKind::kNic) {
-    if (!ib.empty()) it.name = ib;
-    else if (!net.empty()) it.name = net;
+    if (!ib.empty())
+      it.name = ib;
+    else if (!net.empty())
+      it.name = net;
     if (o_.hwloc_xml.empty()) {
       if (!ib.empty()) it.port_gbps = ReadIbRateGbps(ib);
       if (it.port_gbps == 0 && !net.empty()) it.port_gbps = ReadNetSpeedGbps(net);
@@ -328,7 +335,8 @@ void Walker::CreateIoNodes() {
     for (IoItem& it : items_) {
       if (it.kind == kind) of_kind.push_back(&it);
     }
-    bool named = !of_kind.empty() && std::all_of(of_kind.begin(), of_kind.end(), [](IoItem* i) { return i->index >= 0; });
+    bool named = !of_kind.empty() &&
+                 std::all_of(of_kind.begin(), of_kind.end(), [](IoItem* i) { return i->index >= 0; });
     if (!named) {
       std::sort(of_kind.begin(), of_kind.end(), [](IoItem* a, IoItem* b) { return a->pci < b->pci; });
       for (size_t i = 0; i < of_kind.size(); ++i) of_kind[i]->index = static_cast<int>(i);
@@ -364,7 +372,7 @@ void Walker::CreateIoNodes() {
       l.pcie_width = it.link.width;
       l.bw_gbps = fig::PcieGbps(it.link.gen, it.link.width);
     } else if (it.hwloc_gbps > 0) {
-      l.bw_gbps = it.hwloc_gbps;
+      l.bw_gbps = std::round(it.hwloc_gbps * 1000) / 1000;  // a float in hwloc: drop its noise
     } else {
       l.bw_gbps = fig::PcieGbps(3, 16);
       unknown_speed = true;
@@ -372,7 +380,8 @@ void Walker::CreateIoNodes() {
     g_->AddLink(l);
   }
   if (unknown_speed) {
-    CHORUS_INFO(kTopo, "some PCIe link speeds are unknown: Gen3 x16 (%.2f GB/s) assumed", fig::PcieGbps(3, 16));
+    CHORUS_INFO(kTopo, "some PCIe link speeds are unknown: Gen3 x16 (%.2f GB/s) assumed",
+                fig::PcieGbps(3, 16));
   }
 }
 
@@ -385,6 +394,12 @@ bool DetectHwloc(const DetectOptions& opts, Graph* g, NodeId host) {
     return false;
   }
   hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_ALL);
+  // Components we skip: the vendor ones would start the vendors' runtimes inside hwloc (slow; we
+  // probe NVML and ROCm SMI ourselves), gl queries X displays, and pci (libpciaccess) repeats what
+  // the linux component reads from sysfs and leaks memory when it is unloaded.
+  for (const char* c : {"pci", "opencl", "gl", "cuda", "nvml", "rsmi", "levelzero"}) {
+    hwloc_topology_set_components(t, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, c);
+  }
   if (!opts.hwloc_xml.empty() && hwloc_topology_set_xml(t, opts.hwloc_xml.c_str()) != 0) {
     CHORUS_WARN(kTopo, "hwloc cannot use XML %s: falling back to sysconf", opts.hwloc_xml.c_str());
     hwloc_topology_destroy(t);

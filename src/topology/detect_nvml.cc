@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "core/log.h"
@@ -16,11 +17,12 @@ namespace {
 using nvmlReturn_t = int;
 using nvmlDevice_t = struct NvmlDeviceOpaque*;
 constexpr nvmlReturn_t kNvmlSuccess = 0;
-constexpr unsigned kNvmlMaxLinks = 18;            // NVML_NVLINK_MAX_LINKS
-constexpr int kNvmlRemoteSwitch = 2;              // NVML_NVLINK_DEVICE_TYPE_SWITCH
-constexpr int kNvmlRemoteGpu = 0;                 // NVML_NVLINK_DEVICE_TYPE_GPU
+constexpr unsigned kNvmlMaxLinks = 18;  // NVML_NVLINK_MAX_LINKS
+constexpr int kNvmlRemoteSwitch = 2;    // NVML_NVLINK_DEVICE_TYPE_SWITCH
+constexpr int kNvmlRemoteGpu = 0;       // NVML_NVLINK_DEVICE_TYPE_GPU
+constexpr int kNvmlClockMem = 2;        // NVML_CLOCK_MEM
 
-struct NvmlPciInfo {                              // nvmlPciInfo_t (v3)
+struct NvmlPciInfo {  // nvmlPciInfo_t (v3)
   char busIdLegacy[16];
   unsigned domain;
   unsigned bus;
@@ -29,7 +31,7 @@ struct NvmlPciInfo {                              // nvmlPciInfo_t (v3)
   unsigned pciSubSystemId;
   char busId[32];
 };
-struct NvmlMemory {                               // nvmlMemory_t
+struct NvmlMemory {  // nvmlMemory_t
   unsigned long long total;
   unsigned long long free;
   unsigned long long used;
@@ -48,6 +50,8 @@ struct Nvml {
   nvmlReturn_t (*LinkState)(nvmlDevice_t, unsigned, int*) = nullptr;
   nvmlReturn_t (*LinkRemotePci)(nvmlDevice_t, unsigned, NvmlPciInfo*) = nullptr;
   nvmlReturn_t (*LinkRemoteType)(nvmlDevice_t, unsigned, int*) = nullptr;  // optional
+  nvmlReturn_t (*BusWidth)(nvmlDevice_t, unsigned*) = nullptr;             // optional
+  nvmlReturn_t (*MaxClock)(nvmlDevice_t, int, unsigned*) = nullptr;        // optional
 
   ~Nvml() {
     if (lib != nullptr) dlclose(lib);
@@ -61,10 +65,13 @@ struct Nvml {
     lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
     if (lib == nullptr) return false;
     Load(&LinkRemoteType, "nvmlDeviceGetNvLinkRemoteDeviceType");
+    Load(&BusWidth, "nvmlDeviceGetMemoryBusWidth");
+    Load(&MaxClock, "nvmlDeviceGetMaxClockInfo");
     return Load(&Init, "nvmlInit_v2") && Load(&Shutdown, "nvmlShutdown") &&
            Load(&GetCount, "nvmlDeviceGetCount_v2") && Load(&GetHandle, "nvmlDeviceGetHandleByIndex_v2") &&
            Load(&GetPci, "nvmlDeviceGetPciInfo_v3") && Load(&GetName, "nvmlDeviceGetName") &&
-           Load(&GetMemory, "nvmlDeviceGetMemoryInfo") && Load(&GetCc, "nvmlDeviceGetCudaComputeCapability") &&
+           Load(&GetMemory, "nvmlDeviceGetMemoryInfo") &&
+           Load(&GetCc, "nvmlDeviceGetCudaComputeCapability") &&
            Load(&LinkState, "nvmlDeviceGetNvLinkState") &&
            Load(&LinkRemotePci, "nvmlDeviceGetNvLinkRemotePciInfo_v2");
   }
@@ -87,7 +94,8 @@ void ProbeNvml(Graph* g, NodeId host) {
   Nvml nv;
   if (!nv.Open()) {
     const char* err = dlerror();
-    CHORUS_INFO(kTopo, "NVML not found (%s): no NVLink information", err != nullptr ? err : "missing symbols");
+    CHORUS_INFO(kTopo, "NVML not found (%s): no NVLink information",
+                err != nullptr ? err : "missing symbols");
     return;
   }
   if (nv.Init() != kNvmlSuccess) {
@@ -123,7 +131,8 @@ void ProbeNvml(Graph* g, NodeId host) {
       l.bw_gbps = fig::PcieGbps(3, 16);
       l.latency_us = fig::kPcieLatencyUs;
       g->AddLink(l);
-      CHORUS_INFO(kTopo, "NVML GPU %u (%s) unseen by hwloc: PCIe Gen3 x16 to the CPU assumed", i, bus.c_str());
+      CHORUS_INFO(kTopo, "NVML GPU %u (%s) unseen by hwloc: PCIe Gen3 x16 to the CPU assumed", i,
+                  bus.c_str());
     }
     Node& n = g->mutable_node(gpu.node);
     n.index = static_cast<int>(i);
@@ -131,6 +140,13 @@ void ProbeNvml(Graph* g, NodeId host) {
     if (nv.GetName(gpu.dev, name, sizeof(name)) == kNvmlSuccess && name[0] != '\0') n.name = name;
     NvmlMemory mem{};
     if (nv.GetMemory(gpu.dev, &mem) == kNvmlSuccess) n.memory = mem.total;
+    // Memory bandwidth = clock x 2 (double data rate) x bus width: H100 SXM 2619 MHz x 5120 bits
+    // = 3.35 TB/s, its data sheet figure.
+    unsigned width = 0, mhz = 0;
+    if (nv.BusWidth != nullptr && nv.MaxClock != nullptr && nv.BusWidth(gpu.dev, &width) == kNvmlSuccess &&
+        nv.MaxClock(gpu.dev, kNvmlClockMem, &mhz) == kNvmlSuccess && width > 0 && mhz > 0) {
+      n.bw_gbps = std::round(static_cast<double>(mhz) * 2 * width / 8 / 1000);
+    }
     int major = 0, minor = 0;
     if (nv.GetCc(gpu.dev, &major, &minor) == kNvmlSuccess) gpu.version = NvlinkVersion(major);
     gpus.push_back(gpu);
@@ -174,7 +190,8 @@ void ProbeNvml(Graph* g, NodeId host) {
     g->AddLink(l);
   }
   int min_version = 0;
-  for (const Gpu& gpu : gpus) min_version = min_version == 0 ? gpu.version : std::min(min_version, gpu.version);
+  for (const Gpu& gpu : gpus)
+    min_version = min_version == 0 ? gpu.version : std::min(min_version, gpu.version);
   for (const auto& [key, n] : to_switch) {
     NodeId sw = FindByPci(*g, host, key.second);
     if (sw == kNoNode) {

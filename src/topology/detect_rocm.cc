@@ -15,8 +15,8 @@ namespace {
 
 using rsmi_status_t = int;
 constexpr rsmi_status_t kRsmiSuccess = 0;
-constexpr int kRsmiIolinkXgmi = 2;     // RSMI_IOLINK_TYPE_XGMI
-constexpr int kRsmiMemVram = 0;        // RSMI_MEM_TYPE_VRAM
+constexpr int kRsmiIolinkXgmi = 2;  // RSMI_IOLINK_TYPE_XGMI
+constexpr int kRsmiMemVram = 0;     // RSMI_MEM_TYPE_VRAM
 
 struct Rsmi {
   void* lib = nullptr;
@@ -24,8 +24,8 @@ struct Rsmi {
   rsmi_status_t (*Shutdown)() = nullptr;
   rsmi_status_t (*NumDevices)(uint32_t*) = nullptr;
   rsmi_status_t (*PciId)(uint32_t, uint64_t*) = nullptr;
-  rsmi_status_t (*Name)(uint32_t, char*, size_t) = nullptr;          // optional
-  rsmi_status_t (*MemTotal)(uint32_t, int, uint64_t*) = nullptr;     // optional
+  rsmi_status_t (*Name)(uint32_t, char*, size_t) = nullptr;       // optional
+  rsmi_status_t (*MemTotal)(uint32_t, int, uint64_t*) = nullptr;  // optional
   rsmi_status_t (*LinkType)(uint32_t, uint32_t, uint64_t*, int*) = nullptr;
   rsmi_status_t (*Bandwidth)(uint32_t, uint32_t, uint64_t*, uint64_t*) = nullptr;  // optional
 
@@ -39,8 +39,8 @@ struct Rsmi {
   }
   std::string first_error;
   bool Open() {
-    for (const char* name : {"librocm_smi64.so.1", "librocm_smi64.so", "librocm_smi64.so.7", "librocm_smi64.so.6",
-                             "librocm_smi64.so.5"}) {
+    for (const char* name : {"librocm_smi64.so.1", "librocm_smi64.so", "librocm_smi64.so.7",
+                             "librocm_smi64.so.6", "librocm_smi64.so.5"}) {
       lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
       if (lib != nullptr) break;
       const char* err = dlerror();
@@ -58,8 +58,9 @@ struct Rsmi {
 
 // BDFID = (domain << 32) | (bus << 8) | (device << 3) | function
 std::string BusId(uint64_t bdfid) {
-  return PciBusId(static_cast<unsigned>((bdfid >> 32) & 0xffffffffu), static_cast<unsigned>((bdfid >> 8) & 0xffu),
-                  static_cast<unsigned>((bdfid >> 3) & 0x1fu), static_cast<unsigned>(bdfid & 0x7u));
+  return PciBusId(static_cast<unsigned>((bdfid >> 32) & 0xffffffffu),
+                  static_cast<unsigned>((bdfid >> 8) & 0xffu), static_cast<unsigned>((bdfid >> 3) & 0x1fu),
+                  static_cast<unsigned>(bdfid & 0x7u));
 }
 
 }  // namespace
@@ -68,7 +69,8 @@ void ProbeRocmSmi(Graph* g, NodeId host) {
   Rsmi rs;
   if (!rs.Open()) {
     const char* err = rs.lib == nullptr ? rs.first_error.c_str() : dlerror();
-    CHORUS_INFO(kTopo, "ROCm SMI not found (%s): no xGMI information", err != nullptr ? err : "missing symbols");
+    CHORUS_INFO(kTopo, "ROCm SMI not found (%s): no xGMI information",
+                err != nullptr ? err : "missing symbols");
     return;
   }
   if (rs.Init(0) != kRsmiSuccess) {
@@ -97,13 +99,15 @@ void ProbeRocmSmi(Graph* g, NodeId host) {
       l.bw_gbps = fig::PcieGbps(3, 16);
       l.latency_us = fig::kPcieLatencyUs;
       g->AddLink(l);
-      CHORUS_INFO(kTopo, "ROCm SMI GPU %u (%s) unseen by hwloc: PCIe Gen3 x16 to the CPU assumed", i, bus.c_str());
+      CHORUS_INFO(kTopo, "ROCm SMI GPU %u (%s) unseen by hwloc: PCIe Gen3 x16 to the CPU assumed", i,
+                  bus.c_str());
     }
     node[i] = n;
     Node& gn = g->mutable_node(n);
     gn.index = static_cast<int>(i);
     char name[128] = {};
-    if (rs.Name != nullptr && rs.Name(i, name, sizeof(name)) == kRsmiSuccess && name[0] != '\0') gn.name = name;
+    if (rs.Name != nullptr && rs.Name(i, name, sizeof(name)) == kRsmiSuccess && name[0] != '\0')
+      gn.name = name;
     uint64_t total = 0;
     if (rs.MemTotal != nullptr && rs.MemTotal(i, kRsmiMemVram, &total) == kRsmiSuccess) gn.memory = total;
   }

@@ -59,8 +59,8 @@ std::string ToDot(const Graph& g) {
   int cluster = 0;
   for (NodeId h : g.NodesOfKind(NodeKind::kHost)) {
     const Node& host = g.node(h);
-    os << "  subgraph cluster_" << cluster++ << " {\n    label=" << Quote(host.name.empty() ? host.id : host.name)
-       << ";\n";
+    os << "  subgraph cluster_" << cluster++
+       << " {\n    label=" << Quote(host.name.empty() ? host.id : host.name) << ";\n";
     for (NodeId n = 0; n < g.num_nodes(); ++n) {
       if (g.node(n).host == h) WriteNode(g, n, "    ", os);
     }

@@ -40,9 +40,9 @@ constexpr double kMemLatencyUs = 0.1;
 constexpr double kSmpLatencyUs = 0.1;
 
 // What detection cannot see (assumed; a topology file replaces them):
-constexpr double kDefaultMemGbps = 50;   // CPU package <-> NUMA node
-constexpr double kDefaultSmpGbps = 64;   // socket <-> socket
-constexpr double kDefaultNicGbps = 12.5; // NIC whose speed sysfs does not report (100 Gb/s)
+constexpr double kDefaultMemGbps = 50;    // CPU package <-> NUMA node
+constexpr double kDefaultSmpGbps = 64;    // socket <-> socket
+constexpr double kDefaultNicGbps = 12.5;  // NIC whose speed sysfs does not report (100 Gb/s)
 constexpr int kDefaultNumaDistance = 10;
 
 // NVLink SHARP on NVSwitch with sm_90+ GPUs (PTX ISA, multimem.ld_reduce): add on 32/64-bit

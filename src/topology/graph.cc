@@ -9,10 +9,10 @@
 namespace chorus::topo {
 
 namespace {
-constexpr const char* kNodeKindNames[kNumNodeKinds] = {
-    "host", "cpu", "numa", "gpu", "nic", "pcie-switch", "accel-switch", "net-switch"};
-constexpr const char* kLinkTypeNames[kNumLinkTypes] = {"mem",    "smp",    "pcie", "nvlink",
-                                                       "xgmi",   "ualink", "net"};
+constexpr const char* kNodeKindNames[kNumNodeKinds] = {"host", "cpu",         "numa",         "gpu",
+                                                       "nic",  "pcie-switch", "accel-switch", "net-switch"};
+constexpr const char* kLinkTypeNames[kNumLinkTypes] = {"mem",  "smp",    "pcie", "nvlink",
+                                                       "xgmi", "ualink", "net"};
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
@@ -46,14 +46,20 @@ const char* Name(LinkType t) {
 
 bool ParseNodeKind(std::string_view s, NodeKind* out) {
   for (int i = 0; i < kNumNodeKinds; ++i) {
-    if (s == kNodeKindNames[i]) { *out = static_cast<NodeKind>(i); return true; }
+    if (s == kNodeKindNames[i]) {
+      *out = static_cast<NodeKind>(i);
+      return true;
+    }
   }
   return false;
 }
 
 bool ParseLinkType(std::string_view s, LinkType* out) {
   for (int i = 0; i < kNumLinkTypes; ++i) {
-    if (s == kLinkTypeNames[i]) { *out = static_cast<LinkType>(i); return true; }
+    if (s == kLinkTypeNames[i]) {
+      *out = static_cast<LinkType>(i);
+      return true;
+    }
   }
   return false;
 }
@@ -235,7 +241,9 @@ std::string Describe(const Graph& g, NodeId id) {
   if (n.index >= 0) os << ", index " << n.index;
   if (n.numa >= 0) os << ", numa " << n.numa;
   if (n.cores > 0) os << ", " << n.cores << " cores";
-  if (n.memory > 0) os << ", " << FormatDouble(std::round(static_cast<double>(n.memory) / (1ull << 30) * 100) / 100) << " GiB";
+  if (n.memory > 0)
+    os << ", " << FormatDouble(std::round(static_cast<double>(n.memory) / (1ull << 30) * 100) / 100)
+       << " GiB";
   if (n.bw_gbps > 0) {
     os << (n.kind == NodeKind::kNic ? ", port " : ", mem ") << FormatDouble(n.bw_gbps) << " GB/s";
   }
@@ -249,8 +257,8 @@ std::string Describe(const Graph& g, NodeId id) {
 
 std::string Describe(const Graph& g, const Link& l) {
   std::ostringstream os;
-  os << g.node(l.a).id << " <-> " << g.node(l.b).id << " " << Name(l.type) << " "
-     << FormatDouble(l.bw_gbps) << " GB/s " << FormatDouble(l.latency_us) << " us";
+  os << g.node(l.a).id << " <-> " << g.node(l.b).id << " " << Name(l.type) << " " << FormatDouble(l.bw_gbps)
+     << " GB/s " << FormatDouble(l.latency_us) << " us";
   if (l.count > 1) os << " x" << l.count;
   if (l.pcie_gen > 0) os << " gen" << l.pcie_gen;
   if (l.pcie_width > 0) os << " x" << l.pcie_width << " lanes";
@@ -261,8 +269,8 @@ std::string Describe(const Graph& g, const Link& l) {
 
 std::string ToText(const Graph& g) {
   std::ostringstream os;
-  os << "topology " << (g.name.empty() ? "(unnamed)" : g.name) << ": " << g.num_nodes()
-     << " nodes, " << g.num_links() << " links\n";
+  os << "topology " << (g.name.empty() ? "(unnamed)" : g.name) << ": " << g.num_nodes() << " nodes, "
+     << g.num_links() << " links\n";
   for (NodeId h : g.NodesOfKind(NodeKind::kHost)) {
     os << "  " << Describe(g, h) << "\n";
     for (NodeId n = 0; n < g.num_nodes(); ++n) {

@@ -40,11 +40,11 @@ enum class NodeKind : uint8_t {
 constexpr int kNumNodeKinds = 8;
 
 enum class LinkType : uint8_t {
-  kMemory,   // CPU package <-> its NUMA node's memory
-  kSmp,      // CPU package <-> CPU package (UPI, AMD Infinity Fabric between sockets)
+  kMemory,  // CPU package <-> its NUMA node's memory
+  kSmp,     // CPU package <-> CPU package (UPI, AMD Infinity Fabric between sockets)
   kPcie,
-  kNvlink,   // NVLink and NVLink-C2C
-  kXgmi,     // AMD Infinity Fabric between accelerators
+  kNvlink,  // NVLink and NVLink-C2C
+  kXgmi,    // AMD Infinity Fabric between accelerators
   kUalink,
   kNetwork,  // NIC <-> network switch, switch <-> switch
 };
@@ -79,19 +79,19 @@ Status ParseReduceCaps(std::string_view text, ReduceCaps* out);
 
 struct Node {
   NodeKind kind = NodeKind::kCpu;
-  std::string id;        // unique in the graph: "gpu3", "n2.nic0"
-  std::string name;      // what the hardware calls itself ("NVIDIA H100 80GB HBM3", "mlx5_0")
-  NodeId host = kNoNode; // the kHost node this belongs to
-  int index = -1;        // device ordinal on its host (GPU n, NIC n) or OS index (package, NUMA)
-  int numa = -1;         // NUMA affinity: OS index of the nearest NUMA node; -1 unknown
-  uint64_t memory = 0;   // bytes (NUMA node, accelerator); 0 unknown
-  int cores = 0;         // physical cores (CPU package, NUMA node, host); 0 unknown
-  double bw_gbps = 0;    // GB/s; 0 unknown. NUMA node, accelerator: memory bandwidth (data
-                         // sheet: reads + writes). NIC: port bandwidth per direction.
-  std::string group;     // switches: parallel planes of one logical switch (see above)
-  std::string pci;       // PCI bus id "0000:17:00.0"; empty if none / unknown
-  std::string hostid;    // kHost only: identity used to decide which ranks share a machine
-  ReduceCaps reduce;     // switches: in-network reduction support
+  std::string id;         // unique in the graph: "gpu3", "n2.nic0"
+  std::string name;       // what the hardware calls itself ("NVIDIA H100 80GB HBM3", "mlx5_0")
+  NodeId host = kNoNode;  // the kHost node this belongs to
+  int index = -1;         // device ordinal on its host (GPU n, NIC n) or OS index (package, NUMA)
+  int numa = -1;          // NUMA affinity: OS index of the nearest NUMA node; -1 unknown
+  uint64_t memory = 0;    // bytes (NUMA node, accelerator); 0 unknown
+  int cores = 0;          // physical cores (CPU package, NUMA node, host); 0 unknown
+  double bw_gbps = 0;     // GB/s; 0 unknown. NUMA node, accelerator: memory bandwidth (data
+                          // sheet: reads + writes). NIC: port bandwidth per direction.
+  std::string group;      // switches: parallel planes of one logical switch (see above)
+  std::string pci;        // PCI bus id "0000:17:00.0"; empty if none / unknown
+  std::string hostid;     // kHost only: identity used to decide which ranks share a machine
+  ReduceCaps reduce;      // switches: in-network reduction support
 
   bool operator==(const Node&) const = default;
 };
@@ -141,9 +141,7 @@ class Graph {
   // non-negative latencies, groups only on switches. The message names the offending item.
   Status Validate() const;
 
-  bool operator==(const Graph& o) const {
-    return name == o.name && nodes_ == o.nodes_ && links_ == o.links_;
-  }
+  bool operator==(const Graph& o) const { return name == o.name && nodes_ == o.nodes_ && links_ == o.links_; }
 
  private:
   std::vector<Node> nodes_;

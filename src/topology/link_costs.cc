@@ -59,7 +59,8 @@ Status LinkCosts::Compute(const Graph& g, const std::vector<NodeId>& rank_node, 
                              " must be in (0, 1]");
     }
   }
-  if (!(o.default_mem_bw_gbps > 0) || !std::isfinite(o.default_mem_bw_gbps)) {
+  if (!(o.default_mem_bw_gbps > 0) || !std::isfinite(o.default_mem_bw_gbps) ||
+      !(o.default_accel_mem_bw_gbps > 0) || !std::isfinite(o.default_accel_mem_bw_gbps)) {
     return InvalidArgument("link costs: default memory bandwidth must be positive");
   }
   LinkCosts c;
@@ -89,7 +90,10 @@ Status LinkCosts::Compute(const Graph& g, const std::vector<NodeId>& rank_node, 
       if (i == j) {
         // Two ranks on one device exchange data through its memory: each byte read and written.
         const Node& n = g.node(c.slot_node_[i]);
-        double mem = n.bw_gbps > 0 && n.kind != NodeKind::kNic ? n.bw_gbps : o.default_mem_bw_gbps;
+        double mem = n.bw_gbps;
+        if (mem <= 0 || n.kind == NodeKind::kNic) {
+          mem = n.kind == NodeKind::kGpu ? o.default_accel_mem_bw_gbps : o.default_mem_bw_gbps;
+        }
         pc.bw_gbps = mem / 2;
         pc.level = LinkLevel::kSameDevice;
         pc.alpha_s = o.overhead_us[0] * 1e-6;
@@ -206,11 +210,12 @@ std::string LinkCosts::Summary() const {
   }
   for (int l = 1; l < kNumLinkLevels; ++l) {
     if (stats[l].pairs == 0) continue;
-    os << "  groups at " << Name(static_cast<LinkLevel>(l)) << " level: " << Groups(static_cast<LinkLevel>(l)).size()
-       << "\n";
+    os << "  groups at " << Name(static_cast<LinkLevel>(l))
+       << " level: " << Groups(static_cast<LinkLevel>(l)).size() << "\n";
   }
   for (const ReducingDomain& d : reducing_) {
-    os << "  reducing switch " << d.name << ": " << d.ranks.size() << " ranks, " << FormatReduceCaps(d.caps) << "\n";
+    os << "  reducing switch " << d.name << ": " << d.ranks.size() << " ranks, " << FormatReduceCaps(d.caps)
+       << "\n";
   }
   return os.str();
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -44,6 +45,8 @@ struct LinkCostOptions {
   // Memory bandwidth (reads + writes) of a device whose node does not say (detected CPUs):
   // twice the 16.5 GB/s single-thread memcpy measured on the CI machine.
   double default_mem_bw_gbps = 33;
+  // The same for an accelerator whose node does not say (assumed: an HBM2e-class device).
+  double default_accel_mem_bw_gbps = 1500;
   // Software cost per message by level, added to alpha (microseconds); 0: hardware only.
   double overhead_us[kNumLinkLevels] = {};
 };
@@ -79,9 +82,9 @@ class LinkCosts {
   std::string Summary() const;
 
  private:
-  std::vector<int> rank_slot_;      // rank -> index of its distinct node
+  std::vector<int> rank_slot_;  // rank -> index of its distinct node
   std::vector<NodeId> slot_node_;
-  std::vector<PairCost> slot_cost_; // slots x slots
+  std::vector<PairCost> slot_cost_;  // slots x slots
   std::vector<NodeId> rank_host_;
   std::vector<ReducingDomain> reducing_;
   LinkLevel worst_ = LinkLevel::kSameDevice;
@@ -102,5 +105,9 @@ Status PlaceRanks(const Graph& g, int nranks, const PlaceOptions& opts, std::vec
 // The node of device `index` of `kind` on `host` (GPU n, NIC n, NUMA node with OS index n);
 // kNoNode if none.
 NodeId FindDevice(const Graph& g, NodeId host, NodeKind kind, int index);
+// The node on `host` whose PCI bus id is `bus_id` ("0000:17:00.0", "00000000:17:00.0" as
+// NVML and CUDA write it, or "17:00.0"; any case): how a CUDA / HIP device, whose index depends on
+// CUDA_VISIBLE_DEVICES, finds its node. kNoNode if none or `bus_id` does not parse.
+NodeId FindDeviceByPci(const Graph& g, NodeId host, std::string_view bus_id);
 
 }  // namespace chorus::topo

@@ -78,8 +78,7 @@ struct Builder {
 
   // A CPU package with one NUMA node: returns {cpu, numa}.
   std::pair<NodeId, NodeId> Socket(NodeId host, const std::string& prefix, int index,
-                                   const std::string& model, int cores, uint64_t memory,
-                                   double mem_bw) {
+                                   const std::string& model, int cores, uint64_t memory, double mem_bw) {
     NodeId cpu = Add(NodeKind::kCpu, prefix + "cpu" + std::to_string(index), host, index, index, model);
     N(cpu).cores = cores;
     NodeId numa = Add(NodeKind::kNuma, prefix + "numa" + std::to_string(index), host, index, index);
@@ -204,8 +203,8 @@ Graph MakeUalinkPod(int accelerators) {
   // position are folded into one node and the 4 ports into one link of count 4 (the planes are
   // identical, and folding keeps the bundled file small); spine positions form one group.
   constexpr int kPlanes = 4;
-  constexpr int kPerLeaf = 64;   // downlinks per leaf chip
-  constexpr int kSpines = 8;     // spine positions
+  constexpr int kPerLeaf = 64;             // downlinks per leaf chip
+  constexpr int kSpines = 8;               // spine positions
   constexpr int kUp = kPerLeaf / kSpines;  // uplinks from a leaf chip to each spine chip
   constexpr int kPerHost = 8;
   int n = accelerators < kPerLeaf ? kPerLeaf : (accelerators + kPerLeaf - 1) / kPerLeaf * kPerLeaf;
@@ -222,7 +221,8 @@ Graph MakeUalinkPod(int accelerators) {
   }
   std::vector<NodeId> leaf;
   for (int l = 0; l < leaves; ++l) {
-    leaf.push_back(b.Add(NodeKind::kAccelSwitch, S("leaf", l), kNoNode, -1, -1, "UALink leaf switch (4 planes)"));
+    leaf.push_back(
+        b.Add(NodeKind::kAccelSwitch, S("leaf", l), kNoNode, -1, -1, "UALink leaf switch (4 planes)"));
   }
   for (int a = 0; a < n; ++a) {
     b.L(acc[static_cast<size_t>(a)], leaf[static_cast<size_t>(a / kPerLeaf)], LinkType::kUalink,
@@ -230,10 +230,12 @@ Graph MakeUalinkPod(int accelerators) {
   }
   if (leaves > 1) {
     for (int s = 0; s < kSpines; ++s) {
-      NodeId spine = b.Add(NodeKind::kAccelSwitch, S("spine", s), kNoNode, -1, -1, "UALink spine switch (4 planes)");
+      NodeId spine =
+          b.Add(NodeKind::kAccelSwitch, S("spine", s), kNoNode, -1, -1, "UALink spine switch (4 planes)");
       b.N(spine).group = "spine";
       for (NodeId l : leaf) {
-        b.L(l, spine, LinkType::kUalink, kPlanes * kUp * fig::kUalinkPortGbps, fig::kUalinkLatencyUs, kPlanes * kUp, 1);
+        b.L(l, spine, LinkType::kUalink, kPlanes * kUp * fig::kUalinkPortGbps, fig::kUalinkLatencyUs,
+            kPlanes * kUp, 1);
       }
     }
   }
@@ -245,7 +247,8 @@ Graph MakePcie8Gpu2Socket() {
   b.g.name = "pcie-8gpu-2socket";
   NodeId h = b.Host("h0", "pcie-8gpu-2socket");
   NodeId cpu[2];
-  for (int s = 0; s < 2; ++s) cpu[s] = b.Socket(h, "", s, "Intel Xeon Gold 6338", 32, 512 * kGiB, 204.8).first;
+  for (int s = 0; s < 2; ++s)
+    cpu[s] = b.Socket(h, "", s, "Intel Xeon Gold 6338", 32, 512 * kGiB, 204.8).first;
   b.Smp(cpu[0], cpu[1], 67.2, 3, 20);
   NodeId sw[4];
   for (int i = 0; i < 4; ++i) {
@@ -271,7 +274,8 @@ Graph MakeCpu2Socket() {
   b.g.name = "cpu-2socket";
   NodeId h = b.Host("h0", "cpu-2socket");
   NodeId cpu[2];
-  for (int s = 0; s < 2; ++s) cpu[s] = b.Socket(h, "", s, "Intel Xeon Gold 6448Y", 32, 256 * kGiB, 307.2).first;
+  for (int s = 0; s < 2; ++s)
+    cpu[s] = b.Socket(h, "", s, "Intel Xeon Gold 6448Y", 32, 256 * kGiB, 307.2).first;
   b.Smp(cpu[0], cpu[1], 96, 3, 21);
   NodeId nic = b.Add(NodeKind::kNic, "nic0", h, 0, 0, "ConnectX-6 100G");
   b.N(nic).bw_gbps = 12.5;
@@ -285,12 +289,18 @@ std::vector<std::string> BuiltinNames() {
 }
 
 Status MakeBuiltin(std::string_view name, Graph* out) {
-  if (name == "dgx-h100") *out = MakeDgxH100();
-  else if (name == "gb200-nvl72") *out = MakeGb200Nvl72();
-  else if (name == "mi300x-8") *out = MakeMi300x8();
-  else if (name == "ualink-pod-1024") *out = MakeUalinkPod(1024);
-  else if (name == "pcie-8gpu-2socket") *out = MakePcie8Gpu2Socket();
-  else if (name == "cpu-2socket") *out = MakeCpu2Socket();
+  if (name == "dgx-h100")
+    *out = MakeDgxH100();
+  else if (name == "gb200-nvl72")
+    *out = MakeGb200Nvl72();
+  else if (name == "mi300x-8")
+    *out = MakeMi300x8();
+  else if (name == "ualink-pod-1024")
+    *out = MakeUalinkPod(1024);
+  else if (name == "pcie-8gpu-2socket")
+    *out = MakePcie8Gpu2Socket();
+  else if (name == "cpu-2socket")
+    *out = MakeCpu2Socket();
   else if (name == "fat-tree-4x-dgx") {
     CHORUS_RETURN_IF_ERROR(MakeFatTree(MakeDgxH100(), 4, FatTreeOptions{}, out));
     out->name = "fat-tree-4x-dgx";

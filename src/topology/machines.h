@@ -30,13 +30,13 @@ Graph MakePcie8Gpu2Socket();
 Graph MakeCpu2Socket();
 
 struct FatTreeOptions {
-  int nodes_per_leaf = 0;       // 0: every node on one leaf (per rail)
-  bool rail_optimized = true;   // NIC r of every node goes to rail r's leaves
-  int spines = 2;               // spine switches (one group); used when there is more than one leaf
-  double oversubscription = 1;  // leaf downlink / uplink bandwidth ratio (>= 1)
-  double nic_latency_us = 1.0;  // NIC <-> leaf
+  int nodes_per_leaf = 0;          // 0: every node on one leaf (per rail)
+  bool rail_optimized = true;      // NIC r of every node goes to rail r's leaves
+  int spines = 2;                  // spine switches (one group); used when there is more than one leaf
+  double oversubscription = 1;     // leaf downlink / uplink bandwidth ratio (>= 1)
+  double nic_latency_us = 1.0;     // NIC <-> leaf
   double uplink_latency_us = 0.5;  // leaf <-> spine
-  ReduceCaps reduce;            // in-network reduction on leaves and spines (SHARP); none by default
+  ReduceCaps reduce;               // in-network reduction on leaves and spines (SHARP); none by default
 };
 
 // `nodes` copies of the one-host (or multi-host) graph `node` (ids prefixed "n<i>."), their NICs

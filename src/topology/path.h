@@ -31,8 +31,8 @@ struct PathInfo {
   double bw_gbps = 0;     // bottleneck over the hops; +inf for a node to itself
   double latency_us = 0;  // summed over the hops
   std::vector<Hop> hops;
-  std::vector<LinkId> links;  // every physical link the hops bundle
-  uint32_t type_mask = 0;     // bit (1 << LinkType) for each type crossed
+  std::vector<LinkId> links;         // every physical link the hops bundle
+  uint32_t type_mask = 0;            // bit (1 << LinkType) for each type crossed
   NodeId reducing_switch = kNoNode;  // the first switch on the path with reduce capabilities
 
   bool Crosses(LinkType t) const { return (type_mask >> static_cast<int>(t)) & 1u; }
@@ -46,8 +46,8 @@ struct Flow {
 };
 struct SharedHop {
   Hop hop;
-  std::vector<int> flows;      // indices into the flows given, at least two
-  std::vector<LinkId> links;   // the physical links bundled in the hop
+  std::vector<int> flows;     // indices into the flows given, at least two
+  std::vector<LinkId> links;  // the physical links bundled in the hop
 };
 struct Contention {
   std::vector<double> flow_bw_gbps;  // per flow; 0 when unreachable

@@ -47,8 +47,8 @@ class Reader {
     return 1 + static_cast<int>(std::count(text_.begin(), text_.begin() + static_cast<ptrdiff_t>(end), '\n'));
   }
   Status Error(const pugi::xml_node& at, const std::string& problem) const {
-    return InvalidArgument(std::string(source_) + ":" + std::to_string(LineOf(at.offset_debug())) +
-                           ": " + problem);
+    return InvalidArgument(std::string(source_) + ":" + std::to_string(LineOf(at.offset_debug())) + ": " +
+                           problem);
   }
   static std::string Tag(const pugi::xml_node& n) { return std::string("<") + n.name() + ">"; }
 
@@ -108,8 +108,8 @@ Status Reader::Int(const pugi::xml_node& n, const char* attr, int64_t lo, int64_
     return Error(n, Tag(n) + " " + attr + "=\"" + a.value() + "\" is not an integer");
   }
   if (v < lo || v > hi) {
-    return Error(n, Tag(n) + " " + attr + "=\"" + a.value() + "\" is out of range [" +
-                        std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return Error(n, Tag(n) + " " + attr + "=\"" + a.value() + "\" is out of range [" + std::to_string(lo) +
+                        ", " + std::to_string(hi) + "]");
   }
   *out = v;
   return Status::Ok();
@@ -125,8 +125,8 @@ Status Reader::Double(const pugi::xml_node& n, const char* attr, double lo, doub
   }
   if (v < 0 && lo >= 0) return Error(n, Tag(n) + " " + attr + "=\"" + a.value() + "\" is negative");
   if (v < lo || (lo_open && v == lo) || v > hi) {
-    return Error(n, Tag(n) + " " + attr + "=\"" + a.value() + "\" is out of range " +
-                        (lo_open ? "(" : "[") + FormatDouble(lo) + ", " + FormatDouble(hi) + "]");
+    return Error(n, Tag(n) + " " + attr + "=\"" + a.value() + "\" is out of range " + (lo_open ? "(" : "[") +
+                        FormatDouble(lo) + ", " + FormatDouble(hi) + "]");
   }
   *out = v;
   return Status::Ok();
@@ -135,21 +135,22 @@ Status Reader::Double(const pugi::xml_node& n, const char* attr, double lo, doub
 Status Reader::ReadNode(const pugi::xml_node& e, NodeId host, Graph* g) {
   bool is_host = std::strcmp(e.name(), "host") == 0;
   if (is_host) {
-    CHORUS_RETURN_IF_ERROR(CheckAttributes(e, {"id", "name", "hostid", "index", "cores", "memory"}));
+    CHORUS_RETURN_IF_ERROR(
+        CheckAttributes(e, {"id", "name", "hostid", "index", "numa", "cores", "memory", "bw", "pci"}));
     CHORUS_RETURN_IF_ERROR(CheckChildren(e, {"node"}));
   } else {
-    std::initializer_list<const char*> attrs = {"id",     "kind", "name", "index", "numa", "cores",
+    std::initializer_list<const char*> attrs = {"id",     "kind", "name", "index", "numa",  "cores",
                                                 "memory", "bw",   "pci",  "group", "reduce"};
-    std::initializer_list<const char*> top = {"id",  "kind",  "name",  "index",  "numa", "cores",
-                                              "memory", "bw", "pci", "group", "reduce", "host"};
+    std::initializer_list<const char*> top = {"id",     "kind", "name", "index", "numa",   "cores",
+                                              "memory", "bw",   "pci",  "group", "reduce", "host"};
     CHORUS_RETURN_IF_ERROR(CheckAttributes(e, host == kNoNode ? top : attrs));
     CHORUS_RETURN_IF_ERROR(CheckChildren(e, {}));
   }
   Node n;
   CHORUS_RETURN_IF_ERROR(Required(e, "id", &n.id));
   if (line_of_id_.count(n.id)) {
-    return Error(e, "duplicate id '" + n.id + "' (first defined on line " +
-                        std::to_string(line_of_id_[n.id]) + ")");
+    return Error(
+        e, "duplicate id '" + n.id + "' (first defined on line " + std::to_string(line_of_id_[n.id]) + ")");
   }
   if (is_host) {
     n.kind = NodeKind::kHost;
@@ -200,8 +201,8 @@ Status Reader::ReadNode(const pugi::xml_node& e, NodeId host, Graph* g) {
 }
 
 Status Reader::ReadLink(const pugi::xml_node& e, Graph* g) {
-  CHORUS_RETURN_IF_ERROR(CheckAttributes(
-      e, {"a", "b", "type", "bw", "lat", "count", "gen", "width", "version", "distance"}));
+  CHORUS_RETURN_IF_ERROR(
+      CheckAttributes(e, {"a", "b", "type", "bw", "lat", "count", "gen", "width", "version", "distance"}));
   CHORUS_RETURN_IF_ERROR(CheckChildren(e, {}));
   Link l;
   std::string a, b, type;
@@ -267,7 +268,8 @@ Status Reader::Read(Graph* out) {
   CHORUS_RETURN_IF_ERROR(CheckChildren(root, {"host", "node", "link"}));
   std::string version;
   CHORUS_RETURN_IF_ERROR(Required(root, "version", &version));
-  if (version != "1") return Error(root, "unsupported topology version '" + version + "' (this reader knows 1)");
+  if (version != "1")
+    return Error(root, "unsupported topology version '" + version + "' (this reader knows 1)");
 
   Graph g;
   g.name = root.attribute("name").value();

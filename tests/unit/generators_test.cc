@@ -101,13 +101,26 @@ const Collective kColls[] = {Collective::kAllReduce, Collective::kAllGather,
                              Collective::kBroadcast, Collective::kReduce};
 
 TEST(Generators, CoreAlgorithmsAreRegistered) {
-  for (const char* name : {"ring", "pairwise", "chain"}) {
+  for (const char* name : {"ring", "pairwise", "chain", "double_tree", "recursive_doubling",
+                           "rabenseifner", "bruck", "one_shot", "two_shot", "hierarchical",
+                           "switch_offload"}) {
     EXPECT_NE(FindAlgorithm(name), nullptr) << name;
   }
   CollArgs a;
   a.coll = Collective::kAllToAll;
   EXPECT_FALSE(FindAlgorithm("ring")->applies(a));
   EXPECT_TRUE(FindAlgorithm("pairwise")->applies(a));
+  // Topology-dependent generators apply only when the arguments say the topology allows them.
+  CollArgs ar;
+  ar.nranks = 8;
+  EXPECT_FALSE(FindAlgorithm("switch_offload")->applies(ar));
+  EXPECT_FALSE(FindAlgorithm("hierarchical")->applies(ar));
+  ar.has_reducing_switch = true;
+  ar.ranks_per_node = 4;
+  EXPECT_TRUE(FindAlgorithm("switch_offload")->applies(ar));
+  EXPECT_TRUE(FindAlgorithm("hierarchical")->applies(ar));
+  ar.ranks_per_node = 8;  // one host: nothing to be hierarchical about
+  EXPECT_FALSE(FindAlgorithm("hierarchical")->applies(ar));
 }
 
 TEST(Generators, StructureSweep) {
@@ -117,7 +130,7 @@ TEST(Generators, StructureSweep) {
       for (int n : {1, 2, 3, 4, 5, 7, 8, 13, 16}) {
         for (Count count : {Count{0}, Count{1}, Count(n - 1), Count(n + 3), Count{200}}) {
           for (int channels : {1, 3}) {
-            for (Bytes chunk : {Bytes{0}, Bytes{12}}) {
+            for (Bytes chunk : {Bytes{0}, Bytes{40}}) {
               for (bool in_place : {false, true}) {
                 CollArgs a;
                 a.coll = coll;
@@ -127,6 +140,8 @@ TEST(Generators, StructureSweep) {
                 a.channels = channels;
                 a.chunk_bytes = chunk;
                 a.in_place = in_place;
+                a.has_reducing_switch = true;
+                a.ranks_per_node = (n % 2 == 0 && n > 2) ? 2 : 0;
                 if (!algo.applies(a)) continue;
                 std::string err = CheckStructure(algo, a);
                 ASSERT_EQ(err, "") << algo.name << " " << Name(coll) << " n=" << n
@@ -152,6 +167,7 @@ TEST(Generators, HugeCountsKeepSixtyFourBitOffsets) {
       a.nranks = 3;
       a.count = huge;
       a.elem_size = 1;
+      a.has_reducing_switch = true;
       if (!algo.applies(a)) continue;
       ASSERT_EQ(CheckStructure(algo, a), "") << algo.name << " " << Name(coll);
       // The highest element any step touches must reach the top of the biggest buffer.

@@ -4,6 +4,8 @@
 // format by searching the sorted list of its finite values (ties to the even encoding), so it
 // shares no code with the bit-twiddling under test. Every pairwise narrow-float result must match
 // "compute in double, round once" bit for bit.
+#include "device/host/reduce.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,7 +20,6 @@
 #include <vector>
 
 #include "core/types.h"
-#include "device/host/reduce.h"
 #include "device/host/reduce_scalar.h"
 #include "device/host/reduce_simd.h"
 #if defined(CHORUS_HAVE_HWY)
@@ -32,9 +33,9 @@ namespace {
 using chorus::testing::Rng;
 
 constexpr DataType kAllTypes[] = {
-    DataType::kInt8,    DataType::kUint8,    DataType::kInt32,   DataType::kUint32,
-    DataType::kInt64,   DataType::kUint64,   DataType::kFloat16, DataType::kBfloat16,
-    DataType::kFloat32, DataType::kFloat64,  DataType::kFloat8e4m3, DataType::kFloat8e5m2,
+    DataType::kInt8,    DataType::kUint8,   DataType::kInt32,      DataType::kUint32,
+    DataType::kInt64,   DataType::kUint64,  DataType::kFloat16,    DataType::kBfloat16,
+    DataType::kFloat32, DataType::kFloat64, DataType::kFloat8e4m3, DataType::kFloat8e5m2,
 };
 constexpr ReduceOp kReduceOps[] = {ReduceOp::kSum, ReduceOp::kProd, ReduceOp::kMin, ReduceOp::kMax};
 
@@ -111,29 +112,42 @@ uint32_t RefRound(const Format& f, double x) {
 
 const Format* FormatOf(DataType t) {
   switch (t) {
-    case DataType::kFloat16: return &kHalf;
-    case DataType::kBfloat16: return &kBf16;
-    case DataType::kFloat8e4m3: return &kE4M3;
-    case DataType::kFloat8e5m2: return &kE5M2;
-    default: return nullptr;
+    case DataType::kFloat16:
+      return &kHalf;
+    case DataType::kBfloat16:
+      return &kBf16;
+    case DataType::kFloat8e4m3:
+      return &kE4M3;
+    case DataType::kFloat8e5m2:
+      return &kE5M2;
+    default:
+      return nullptr;
   }
 }
 
 float ToFloat(DataType t, uint32_t bits) {
   switch (t) {
-    case DataType::kFloat16: return HalfToFloat(static_cast<uint16_t>(bits));
-    case DataType::kBfloat16: return Bfloat16ToFloat(static_cast<uint16_t>(bits));
-    case DataType::kFloat8e4m3: return Float8e4m3ToFloat(static_cast<uint8_t>(bits));
-    default: return Float8e5m2ToFloat(static_cast<uint8_t>(bits));
+    case DataType::kFloat16:
+      return HalfToFloat(static_cast<uint16_t>(bits));
+    case DataType::kBfloat16:
+      return Bfloat16ToFloat(static_cast<uint16_t>(bits));
+    case DataType::kFloat8e4m3:
+      return Float8e4m3ToFloat(static_cast<uint8_t>(bits));
+    default:
+      return Float8e5m2ToFloat(static_cast<uint8_t>(bits));
   }
 }
 
 uint32_t FromFloat(DataType t, float x) {
   switch (t) {
-    case DataType::kFloat16: return FloatToHalf(x);
-    case DataType::kBfloat16: return FloatToBfloat16(x);
-    case DataType::kFloat8e4m3: return FloatToFloat8e4m3(x);
-    default: return FloatToFloat8e5m2(x);
+    case DataType::kFloat16:
+      return FloatToHalf(x);
+    case DataType::kBfloat16:
+      return FloatToBfloat16(x);
+    case DataType::kFloat8e4m3:
+      return FloatToFloat8e4m3(x);
+    default:
+      return FloatToFloat8e5m2(x);
   }
 }
 
@@ -169,8 +183,7 @@ TEST(FloatFormats, ExhaustiveRoundTrip) {
         }
         continue;
       }
-      if (static_cast<double>(x) != ref ||
-          std::signbit(x) != std::signbit(ref) || back != v) {
+      if (static_cast<double>(x) != ref || std::signbit(x) != std::signbit(ref) || back != v) {
         ++failures;
         ADD_FAILURE() << f.name << " " << Hex(v) << " decodes to " << x << " (ref " << ref << "), encodes to "
                       << Hex(back);
@@ -244,12 +257,12 @@ TEST(FloatFormats, DocumentedEdges) {
   EXPECT_EQ(FloatToHalf(65504.0f), 0x7BFF);
   EXPECT_EQ(FloatToHalf(65519.99f), 0x7BFF);
   EXPECT_EQ(FloatToHalf(65520.0f), 0x7C00);
-  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -25)), 0x0000);                     // tie to even: 0
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -25)), 0x0000);  // tie to even: 0
   EXPECT_EQ(FloatToHalf(std::nextafter(std::ldexp(1.0f, -25), 1.0f)), 0x0001);
   EXPECT_EQ(FloatToHalf(-0.0f), 0x8000);
-  EXPECT_EQ(FloatToBfloat16(std::numeric_limits<float>::max()), 0x7F80);      // rounds to inf
+  EXPECT_EQ(FloatToBfloat16(std::numeric_limits<float>::max()), 0x7F80);  // rounds to inf
   EXPECT_EQ(FloatToBfloat16(std::numeric_limits<float>::denorm_min()), 0x0000);
-  EXPECT_EQ(FloatToBfloat16(1.0f + std::ldexp(1.0f, -8)), 0x3F80);            // tie to even
+  EXPECT_EQ(FloatToBfloat16(1.0f + std::ldexp(1.0f, -8)), 0x3F80);  // tie to even
   EXPECT_EQ(FloatToBfloat16(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3F82);
 }
 
@@ -269,10 +282,14 @@ double RefMinMax(double x, double y, bool is_min) {
 
 double RefFloatOp(double x, double y, ReduceOp op) {
   switch (op) {
-    case ReduceOp::kSum: return x + y;
-    case ReduceOp::kProd: return x * y;
-    case ReduceOp::kMin: return RefMinMax(x, y, true);
-    default: return RefMinMax(x, y, false);
+    case ReduceOp::kSum:
+      return x + y;
+    case ReduceOp::kProd:
+      return x * y;
+    case ReduceOp::kMin:
+      return RefMinMax(x, y, true);
+    default:
+      return RefMinMax(x, y, false);
   }
 }
 
@@ -296,10 +313,18 @@ uint64_t RefInt(uint64_t xb, uint64_t yb, ReduceOp op) {
   const __int128 x = FromBits<T>(xb), y = FromBits<T>(yb);
   __int128 r;
   switch (op) {
-    case ReduceOp::kSum: r = x + y; break;
-    case ReduceOp::kProd: r = static_cast<__int128>(static_cast<unsigned __int128>(x) * static_cast<unsigned __int128>(y)); break;
-    case ReduceOp::kMin: r = x < y ? x : y; break;
-    default: r = x > y ? x : y; break;
+    case ReduceOp::kSum:
+      r = x + y;
+      break;
+    case ReduceOp::kProd:
+      r = static_cast<__int128>(static_cast<unsigned __int128>(x) * static_cast<unsigned __int128>(y));
+      break;
+    case ReduceOp::kMin:
+      r = x < y ? x : y;
+      break;
+    default:
+      r = x > y ? x : y;
+      break;
   }
   return Bits(static_cast<T>(static_cast<uint64_t>(r)));
 }
@@ -312,15 +337,23 @@ struct Expect {
 
 Expect RefReduce(DataType t, uint64_t x, uint64_t y, ReduceOp op) {
   switch (t) {
-    case DataType::kInt8: return {RefInt<int8_t>(x, y, op), false};
-    case DataType::kUint8: return {RefInt<uint8_t>(x, y, op), false};
-    case DataType::kInt32: return {RefInt<int32_t>(x, y, op), false};
-    case DataType::kUint32: return {RefInt<uint32_t>(x, y, op), false};
-    case DataType::kInt64: return {RefInt<int64_t>(x, y, op), false};
+    case DataType::kInt8:
+      return {RefInt<int8_t>(x, y, op), false};
+    case DataType::kUint8:
+      return {RefInt<uint8_t>(x, y, op), false};
+    case DataType::kInt32:
+      return {RefInt<int32_t>(x, y, op), false};
+    case DataType::kUint32:
+      return {RefInt<uint32_t>(x, y, op), false};
+    case DataType::kInt64:
+      return {RefInt<int64_t>(x, y, op), false};
     case DataType::kUint64: {
       // __int128 holds every uint64 too.
       const unsigned __int128 a = x, b = y;
-      unsigned __int128 r = op == ReduceOp::kSum ? a + b : op == ReduceOp::kProd ? a * b : op == ReduceOp::kMin ? std::min(a, b) : std::max(a, b);
+      unsigned __int128 r = op == ReduceOp::kSum    ? a + b
+                            : op == ReduceOp::kProd ? a * b
+                            : op == ReduceOp::kMin  ? std::min(a, b)
+                                                    : std::max(a, b);
       return {static_cast<uint64_t>(r), false};
     }
     case DataType::kFloat32: {
@@ -342,9 +375,12 @@ Expect RefReduce(DataType t, uint64_t x, uint64_t y, ReduceOp op) {
 
 bool IsNaNBits(DataType t, uint64_t v) {
   switch (t) {
-    case DataType::kFloat32: return std::isnan(FromBits<float>(v));
-    case DataType::kFloat64: return std::isnan(FromBits<double>(v));
-    default: return FormatOf(t) && RefIsNaN(*FormatOf(t), static_cast<uint32_t>(v));
+    case DataType::kFloat32:
+      return std::isnan(FromBits<float>(v));
+    case DataType::kFloat64:
+      return std::isnan(FromBits<double>(v));
+    default:
+      return FormatOf(t) && RefIsNaN(*FormatOf(t), static_cast<uint32_t>(v));
   }
 }
 
@@ -353,29 +389,50 @@ bool IsNaNBits(DataType t, uint64_t v) {
 // Interesting values per type, as bit patterns.
 std::vector<uint64_t> EdgeValues(DataType t) {
   switch (t) {
-    case DataType::kInt8: return {0, 1, 0x7F, 0x80, 0xFF, 0x81, 2, 0x40};
-    case DataType::kUint8: return {0, 1, 0x7F, 0x80, 0xFF, 0x10, 2, 0xFE};
-    case DataType::kInt32: return {0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x10000, 0x80000001, 3};
-    case DataType::kUint32: return {0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x10000, 0xFFFFFFFE, 3};
+    case DataType::kInt8:
+      return {0, 1, 0x7F, 0x80, 0xFF, 0x81, 2, 0x40};
+    case DataType::kUint8:
+      return {0, 1, 0x7F, 0x80, 0xFF, 0x10, 2, 0xFE};
+    case DataType::kInt32:
+      return {0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x10000, 0x80000001, 3};
+    case DataType::kUint32:
+      return {0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x10000, 0xFFFFFFFE, 3};
     case DataType::kInt64:
     case DataType::kUint64:
-      return {0, 1, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0xFFFFFFFFFFFFFFFF, 0x100000000, 0xFFFFFFFF, 3,
-              0x8000000000000001};
+      return {0,          1, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0xFFFFFFFFFFFFFFFF, 0x100000000,
+              0xFFFFFFFF, 3, 0x8000000000000001};
     case DataType::kFloat32:
-      return {Bits(0.0f), Bits(-0.0f), Bits(1.0f), Bits(-1.5f), Bits(std::numeric_limits<float>::infinity()),
-              Bits(-std::numeric_limits<float>::infinity()), Bits(std::numeric_limits<float>::quiet_NaN()),
-              0xFFC00001, Bits(std::numeric_limits<float>::max()), Bits(std::numeric_limits<float>::denorm_min()),
-              Bits(std::numeric_limits<float>::min()), 0x80000001};
+      return {Bits(0.0f),
+              Bits(-0.0f),
+              Bits(1.0f),
+              Bits(-1.5f),
+              Bits(std::numeric_limits<float>::infinity()),
+              Bits(-std::numeric_limits<float>::infinity()),
+              Bits(std::numeric_limits<float>::quiet_NaN()),
+              0xFFC00001,
+              Bits(std::numeric_limits<float>::max()),
+              Bits(std::numeric_limits<float>::denorm_min()),
+              Bits(std::numeric_limits<float>::min()),
+              0x80000001};
     case DataType::kFloat64:
-      return {Bits(0.0), Bits(-0.0), Bits(1.0), Bits(-1.5), Bits(std::numeric_limits<double>::infinity()),
-              Bits(-std::numeric_limits<double>::infinity()), Bits(std::numeric_limits<double>::quiet_NaN()),
-              0xFFF8000000000001, Bits(std::numeric_limits<double>::max()),
-              Bits(std::numeric_limits<double>::denorm_min()), Bits(std::numeric_limits<double>::min())};
+      return {Bits(0.0),
+              Bits(-0.0),
+              Bits(1.0),
+              Bits(-1.5),
+              Bits(std::numeric_limits<double>::infinity()),
+              Bits(-std::numeric_limits<double>::infinity()),
+              Bits(std::numeric_limits<double>::quiet_NaN()),
+              0xFFF8000000000001,
+              Bits(std::numeric_limits<double>::max()),
+              Bits(std::numeric_limits<double>::denorm_min()),
+              Bits(std::numeric_limits<double>::min())};
     case DataType::kFloat16:
       // zero, -0, 1, min subnormal, max subnormal, min normal, max, inf, -inf, qNaN, sNaN, -qNaN
-      return {0x0000, 0x8000, 0x3C00, 0x0001, 0x03FF, 0x0400, 0x7BFF, 0xFBFF, 0x7C00, 0xFC00, 0x7E00, 0x7C01, 0xFE00, 0x3C01};
+      return {0x0000, 0x8000, 0x3C00, 0x0001, 0x03FF, 0x0400, 0x7BFF,
+              0xFBFF, 0x7C00, 0xFC00, 0x7E00, 0x7C01, 0xFE00, 0x3C01};
     case DataType::kBfloat16:
-      return {0x0000, 0x8000, 0x3F80, 0x0001, 0x007F, 0x0080, 0x7F7F, 0xFF7F, 0x7F80, 0xFF80, 0x7FC0, 0x7F81, 0xFFC0, 0x3F81};
+      return {0x0000, 0x8000, 0x3F80, 0x0001, 0x007F, 0x0080, 0x7F7F,
+              0xFF7F, 0x7F80, 0xFF80, 0x7FC0, 0x7F81, 0xFFC0, 0x3F81};
     case DataType::kFloat8e4m3:
       return {0x00, 0x80, 0x38, 0x01, 0x07, 0x08, 0x7E, 0xFE, 0x7F, 0xFF, 0x77, 0x39};
     case DataType::kFloat8e5m2:
@@ -394,7 +451,8 @@ uint64_t RandomValue(DataType t, Rng& rng) {
     case DataType::kFloat64:
       if (r % 8 != 0) return Bits(static_cast<double>(static_cast<int64_t>(r >> 12) % 100000000) / 7.0);
       return r;
-    default: return r & (SizeOf(t) == 8 ? ~0ull : ((1ull << (8 * SizeOf(t))) - 1));
+    default:
+      return r & (SizeOf(t) == 8 ? ~0ull : ((1ull << (8 * SizeOf(t))) - 1));
   }
 }
 
@@ -411,7 +469,8 @@ std::string CheckReduce(const ReduceFn& fn, DataType t, ReduceOp op, Count count
                         const std::vector<uint64_t>* fixed_b = nullptr) {
   const size_t es = SizeOf(t);
   const size_t guard = 64;
-  std::vector<unsigned char> abuf(count * es + 2 * guard), bbuf(count * es + 2 * guard), dbuf(count * es + 2 * guard, 0xA5);
+  std::vector<unsigned char> abuf(count * es + 2 * guard), bbuf(count * es + 2 * guard),
+      dbuf(count * es + 2 * guard, 0xA5);
   Rng rng(seed);
   unsigned char* a = abuf.data() + guard + offset;
   unsigned char* b = bbuf.data() + guard + offset;
@@ -442,8 +501,12 @@ std::string CheckReduce(const ReduceFn& fn, DataType t, ReduceOp op, Count count
   // The untouched side of the aliasing, and the guard bytes around dst.
   if (alias != Alias::kDstIsA && std::memcmp(a0.data(), abuf.data(), abuf.size()) != 0) msg += "a was modified\n";
   if (alias != Alias::kDstIsB && std::memcmp(b0.data(), bbuf.data(), bbuf.size()) != 0) msg += "b was modified\n";
-  const unsigned char* base = alias == Alias::kDstIsA ? abuf.data() : alias == Alias::kDstIsB ? bbuf.data() : dbuf.data();
-  const std::vector<unsigned char>& orig = alias == Alias::kDstIsA ? a0 : alias == Alias::kDstIsB ? b0 : std::vector<unsigned char>(dbuf.size(), 0xA5);
+  const unsigned char* base = alias == Alias::kDstIsA   ? abuf.data()
+                              : alias == Alias::kDstIsB ? bbuf.data()
+                                                        : dbuf.data();
+  const std::vector<unsigned char>& orig = alias == Alias::kDstIsA   ? a0
+                                           : alias == Alias::kDstIsB ? b0
+                                                                     : std::vector<unsigned char>(dbuf.size(), 0xA5);
   for (size_t i = 0; i < guard + offset; ++i) {
     if (base[i] != orig[i]) {
       msg += "wrote before dst\n";
@@ -487,17 +550,16 @@ void WithTarget(int64_t target, F f) {
 #endif
 
 std::vector<Impl> Implementations() {
-  std::vector<Impl> impls = {
-      {"Reduce", [](void* d, const void* a, const void* b, Count n, DataType t, ReduceOp o) { Reduce(d, a, b, n, t, o); }},
-      {"ReduceScalar", [](void* d, const void* a, const void* b, Count n, DataType t, ReduceOp o) {
-         internal::ReduceScalar(d, a, b, n, t, o);
-       }}};
+  std::vector<Impl> impls = {{"Reduce", [](void* d, const void* a, const void* b, Count n, DataType t,
+                                           ReduceOp o) { Reduce(d, a, b, n, t, o); }},
+                             {"ReduceScalar", [](void* d, const void* a, const void* b, Count n, DataType t,
+                                                 ReduceOp o) { internal::ReduceScalar(d, a, b, n, t, o); }}};
 #if defined(CHORUS_HAVE_HWY)
   // Each target with cached stores, and with streaming stores (as used for large results).
   for (int64_t target : SimdTargets()) {
     for (bool nt : {false, true}) {
-      impls.push_back({std::string(hwy::TargetName(target)) + (nt ? "+streaming" : ""), [target, nt](void* d, const void* a, const void* b, Count n,
-                                                                 DataType t, ReduceOp o) {
+      impls.push_back({std::string(hwy::TargetName(target)) + (nt ? "+streaming" : ""),
+                       [target, nt](void* d, const void* a, const void* b, Count n, DataType t, ReduceOp o) {
                          WithTarget(target, [&] { internal::ReduceSimd(d, a, b, n, t, o, nt); });
                        }});
     }
@@ -674,12 +736,18 @@ TEST(Reduce, DocumentedResults) {
 
 Expect RefDivide(DataType t, uint64_t x, int n) {
   switch (t) {
-    case DataType::kInt8: return {Bits(static_cast<int8_t>(FromBits<int8_t>(x) / n)), false};
-    case DataType::kUint8: return {Bits(static_cast<uint8_t>(FromBits<uint8_t>(x) / n)), false};
-    case DataType::kInt32: return {Bits(static_cast<int32_t>(FromBits<int32_t>(x) / n)), false};
-    case DataType::kUint32: return {Bits(static_cast<uint32_t>(FromBits<uint32_t>(x) / static_cast<uint32_t>(n))), false};
-    case DataType::kInt64: return {Bits(static_cast<int64_t>(FromBits<int64_t>(x) / n)), false};
-    case DataType::kUint64: return {Bits(static_cast<uint64_t>(x / static_cast<uint64_t>(n))), false};
+    case DataType::kInt8:
+      return {Bits(static_cast<int8_t>(FromBits<int8_t>(x) / n)), false};
+    case DataType::kUint8:
+      return {Bits(static_cast<uint8_t>(FromBits<uint8_t>(x) / n)), false};
+    case DataType::kInt32:
+      return {Bits(static_cast<int32_t>(FromBits<int32_t>(x) / n)), false};
+    case DataType::kUint32:
+      return {Bits(static_cast<uint32_t>(FromBits<uint32_t>(x) / static_cast<uint32_t>(n))), false};
+    case DataType::kInt64:
+      return {Bits(static_cast<int64_t>(FromBits<int64_t>(x) / n)), false};
+    case DataType::kUint64:
+      return {Bits(static_cast<uint64_t>(x / static_cast<uint64_t>(n))), false};
     case DataType::kFloat32: {
       const double r = static_cast<double>(FromBits<float>(x)) / n;
       return {Bits(static_cast<float>(r)), std::isnan(r)};

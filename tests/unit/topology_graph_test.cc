@@ -194,7 +194,7 @@ TEST(TopologyPath, BundledMachines) {
 
   Graph ua = MakeUalinkPod(256);
   Router ru(ua);
-  PathInfo leaf = ru.Between(ua.Find("h0.acc0"), ua.Find("h7.acc7"));  // accelerators 0 and 63
+  PathInfo leaf = ru.Between(ua.Find("h0.acc0"), ua.Find("h7.acc7"));   // accelerators 0 and 63
   PathInfo spine = ru.Between(ua.Find("h0.acc0"), ua.Find("h8.acc0"));  // accelerator 64
   EXPECT_EQ(leaf.hops.size(), 2u);
   EXPECT_EQ(spine.hops.size(), 4u);
@@ -274,7 +274,8 @@ TEST(TopologyPath, RandomGraphsMatchBruteForce) {
         ASSERT_EQ(p.reachable, bw > 0) << "trial " << trial << " " << s << "->" << t << "\n" << ToText(g);
         if (!p.reachable) continue;
         ASSERT_DOUBLE_EQ(p.bw_gbps, bw) << "trial " << trial << " " << s << "->" << t << "\n" << ToText(g);
-        ASSERT_DOUBLE_EQ(p.latency_us, lat) << "trial " << trial << " " << s << "->" << t << "\n" << ToText(g);
+        ASSERT_DOUBLE_EQ(p.latency_us, lat) << "trial " << trial << " " << s << "->" << t << "\n"
+                                            << ToText(g);
         // The hops really form that path.
         double sum = 0, min_bw = INFINITY;
         NodeId at = s;

@@ -17,9 +17,13 @@ namespace {
 
 // tests/unit/<this file> -> the source tree's root.
 std::string SourceRoot() {
-  std::string f = __FILE__;
-  for (int i = 0; i < 3; ++i) f = f.substr(0, f.find_last_of('/'));
-  return f;
+  std::string f = __FILE__;  // absolute in CMake builds
+  for (int i = 0; i < 3; ++i) {
+    size_t slash = f.find_last_of('/');
+    if (slash == std::string::npos) return ".";  // a relative path: assume the source root is cwd
+    f = f.substr(0, slash);
+  }
+  return f.empty() ? "/" : f;
 }
 
 std::string ReadAll(const std::string& path) {
@@ -68,6 +72,12 @@ TEST(TopologyXml, RoundTripKeepsEveryField) {
   h.id = "h";
   h.name = "host one";
   h.hostid = "abc:123";
+  h.index = 2;
+  h.numa = 0;
+  h.cores = 64;
+  h.memory = 123;
+  h.bw_gbps = 5;
+  h.pci = "none";
   NodeId host = g.AddNode(h);
   Node n;
   n.kind = NodeKind::kGpu;
@@ -119,95 +129,126 @@ struct BadFile {
 
 // Line 1 is <topology ...>; fixtures put the offending element on the line given.
 const BadFile kBadFiles[] = {
-    {"malformed", "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\">\n</topology>\n", 3, "malformed XML"},
+    {"malformed", "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\">\n</topology>\n", 3,
+     "malformed XML"},
     {"wrong root", "\n<machine version=\"1\"/>\n", 2, "not <topology>"},
     {"no version", "<topology>\n</topology>\n", 1, "'version'"},
     {"future version", "<topology version=\"2\">\n</topology>\n", 1, "unsupported topology version '2'"},
-    {"unknown kind", "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"tpu\"/>\n</topology>\n",
+    {"unknown kind",
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"tpu\"/>\n</topology>\n",
      3, "unknown node kind 'tpu'"},
     {"link to missing node",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n\n<link a=\"a\" b=\"gpu9\" type=\"pcie\" bw=\"1\" lat=\"1\"/>\n</topology>\n",
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n\n<link a=\"a\" b=\"gpu9\" type=\"pcie\" "
+     "bw=\"1\" lat=\"1\"/>\n</topology>\n",
      4, "link to missing node 'gpu9'"},
     {"negative bandwidth",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" b=\"b\" type=\"pcie\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" "
+     "b=\"b\" type=\"pcie\" "
      "bw=\"-5\" lat=\"1\"/>\n</topology>\n",
      4, "bw=\"-5\" is negative"},
     {"zero bandwidth",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" b=\"b\" type=\"pcie\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" "
+     "b=\"b\" type=\"pcie\" "
      "bw=\"0\" lat=\"1\"/>\n</topology>\n",
      4, "bw=\"0\" is out of range"},
     {"infinite bandwidth",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" b=\"b\" type=\"pcie\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" "
+     "b=\"b\" type=\"pcie\" "
      "bw=\"1e400\" lat=\"1\"/>\n</topology>\n",
      4, "not a finite number"},
     {"huge bandwidth",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" b=\"b\" type=\"pcie\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" "
+     "b=\"b\" type=\"pcie\" "
      "bw=\"2e7\" lat=\"1\"/>\n</topology>\n",
      4, "out of range"},
     {"negative latency",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n\n\n<link a=\"a\" b=\"b\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n\n\n<link "
+     "a=\"a\" b=\"b\" "
      "type=\"pcie\" bw=\"5\" lat=\"-0.1\"/>\n</topology>\n",
      6, "lat=\"-0.1\" is negative"},
     {"bandwidth with junk",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" b=\"b\" type=\"pcie\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" "
+     "b=\"b\" type=\"pcie\" "
      "bw=\"5GB\" lat=\"1\"/>\n</topology>\n",
      4, "bw=\"5GB\" is not a finite number"},
     {"unknown link type",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" b=\"b\" type=\"cxl\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" "
+     "b=\"b\" type=\"cxl\" "
      "bw=\"5\" lat=\"1\"/>\n</topology>\n",
      4, "unknown link type 'cxl'"},
-    {"duplicate id", "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"a\" kind=\"nic\"/>\n</topology>\n", 3,
-     "duplicate id 'a' (first defined on line 2)"},
-    {"typo in attribute", "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\" memroy=\"5\"/>\n</topology>\n", 2,
+    {"duplicate id",
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"a\" kind=\"nic\"/>\n</topology>\n",
+     3, "duplicate id 'a' (first defined on line 2)"},
+    {"typo in attribute",
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\" memroy=\"5\"/>\n</topology>\n", 2,
      "unknown attribute 'memroy'"},
-    {"unknown element", "<topology version=\"1\">\n<switch id=\"a\"/>\n</topology>\n", 2, "unknown element <switch>"},
-    {"numa out of range", "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\" numa=\"99999\"/>\n</topology>\n", 2,
+    {"unknown element", "<topology version=\"1\">\n<switch id=\"a\"/>\n</topology>\n", 2,
+     "unknown element <switch>"},
+    {"numa out of range",
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\" numa=\"99999\"/>\n</topology>\n", 2,
      "numa=\"99999\" is out of range"},
-    {"index not an integer", "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\" index=\"1.5\"/>\n</topology>\n", 2,
+    {"index not an integer",
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\" index=\"1.5\"/>\n</topology>\n", 2,
      "index=\"1.5\" is not an integer"},
-    {"negative memory", "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\" memory=\"-1\"/>\n</topology>\n", 2,
+    {"negative memory",
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\" memory=\"-1\"/>\n</topology>\n", 2,
      "memory=\"-1\""},
-    {"negative node bandwidth", "<topology version=\"1\">\n<node id=\"a\" kind=\"numa\" bw=\"-3\"/>\n</topology>\n", 2,
+    {"negative node bandwidth",
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"numa\" bw=\"-3\"/>\n</topology>\n", 2,
      "bw=\"-3\" is negative"},
     {"count zero",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" b=\"b\" type=\"pcie\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" "
+     "b=\"b\" type=\"pcie\" "
      "bw=\"5\" lat=\"1\" count=\"0\"/>\n</topology>\n",
      4, "count=\"0\" is out of range"},
     {"pcie gen 9",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" b=\"b\" type=\"pcie\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" "
+     "b=\"b\" type=\"pcie\" "
      "bw=\"5\" lat=\"1\" gen=\"9\"/>\n</topology>\n",
      4, "gen=\"9\" is out of range"},
     {"pcie width 3",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" b=\"b\" type=\"pcie\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" "
+     "b=\"b\" type=\"pcie\" "
      "bw=\"5\" lat=\"1\" width=\"3\"/>\n</topology>\n",
      4, "width=\"3\" is not"},
     {"gen on nvlink",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"gpu\"/>\n<link a=\"a\" b=\"b\" type=\"nvlink\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"gpu\"/>\n<link a=\"a\" "
+     "b=\"b\" type=\"nvlink\" "
      "bw=\"5\" lat=\"1\" gen=\"4\"/>\n</topology>\n",
      4, "PCIe only"},
-    {"bad reduce", "<topology version=\"1\">\n<node id=\"s\" kind=\"net-switch\" reduce=\"sum:float31\"/>\n</topology>\n", 2,
-     "unknown data type 'float31'"},
-    {"reduce on a gpu", "<topology version=\"1\">\n<node id=\"g\" kind=\"gpu\" reduce=\"sum:float32\"/>\n</topology>\n", 2,
+    {"bad reduce",
+     "<topology version=\"1\">\n<node id=\"s\" kind=\"net-switch\" reduce=\"sum:float31\"/>\n</topology>\n",
+     2, "unknown data type 'float31'"},
+    {"reduce on a gpu",
+     "<topology version=\"1\">\n<node id=\"g\" kind=\"gpu\" reduce=\"sum:float32\"/>\n</topology>\n", 2,
      "only switches reduce"},
-    {"group on a nic", "<topology version=\"1\">\n<node id=\"g\" kind=\"nic\" group=\"x\"/>\n</topology>\n", 2,
-     "only switches group"},
+    {"group on a nic", "<topology version=\"1\">\n<node id=\"g\" kind=\"nic\" group=\"x\"/>\n</topology>\n",
+     2, "only switches group"},
     {"missing host", "<topology version=\"1\">\n<node id=\"g\" kind=\"gpu\" host=\"h9\"/>\n</topology>\n", 2,
      "missing host 'h9'"},
-    {"host that is a node", "<topology version=\"1\">\n<node id=\"c\" kind=\"cpu\"/>\n<node id=\"g\" kind=\"gpu\" host=\"c\"/>\n</topology>\n", 3,
-     "is not a <host>"},
-    {"text in a node", "<topology version=\"1\">\n<host id=\"h\">\n<node id=\"g\" kind=\"gpu\">fast</node>\n</host>\n</topology>\n", 3,
-     "unexpected text"},
-    {"node kind host", "<topology version=\"1\">\n<node id=\"h\" kind=\"host\"/>\n</topology>\n", 2, "<host> elements"},
+    {"host that is a node",
+     "<topology version=\"1\">\n<node id=\"c\" kind=\"cpu\"/>\n<node id=\"g\" kind=\"gpu\" "
+     "host=\"c\"/>\n</topology>\n",
+     3, "is not a <host>"},
+    {"text in a node",
+     "<topology version=\"1\">\n<host id=\"h\">\n<node id=\"g\" "
+     "kind=\"gpu\">fast</node>\n</host>\n</topology>\n",
+     3, "unexpected text"},
+    {"node kind host", "<topology version=\"1\">\n<node id=\"h\" kind=\"host\"/>\n</topology>\n", 2,
+     "<host> elements"},
     {"link to a host",
-     "<topology version=\"1\">\n<host id=\"h\">\n<node id=\"g\" kind=\"gpu\"/>\n</host>\n<link a=\"g\" b=\"h\" type=\"pcie\" "
+     "<topology version=\"1\">\n<host id=\"h\">\n<node id=\"g\" kind=\"gpu\"/>\n</host>\n<link a=\"g\" "
+     "b=\"h\" type=\"pcie\" "
      "bw=\"5\" lat=\"1\"/>\n</topology>\n",
      5, "hosts are containers"},
     {"link without type",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" b=\"b\" bw=\"5\" "
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<node id=\"b\" kind=\"cpu\"/>\n<link a=\"a\" "
+     "b=\"b\" bw=\"5\" "
      "lat=\"1\"/>\n</topology>\n",
      4, "lacks the required attribute 'type'"},
     {"link to itself",
-     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<link a=\"a\" b=\"a\" type=\"pcie\" bw=\"5\" lat=\"1\"/>\n</topology>\n",
+     "<topology version=\"1\">\n<node id=\"a\" kind=\"gpu\"/>\n<link a=\"a\" b=\"a\" type=\"pcie\" bw=\"5\" "
+     "lat=\"1\"/>\n</topology>\n",
      3, "to itself"},
     {"empty id", "<topology version=\"1\">\n<node id=\"\" kind=\"gpu\"/>\n</topology>\n", 2, "empty 'id'"},
 };

@@ -72,18 +72,30 @@ int Parse(int argc, char** argv, Args* a) {
     };
     bool ok = true;
     std::string num;
-    if (arg == "--topo") ok = value(&a->topo);
-    else if (arg == "--builtin") ok = value(&a->builtin);
-    else if (arg == "--fat-tree") ok = value(&num) && ParseInt(num.c_str(), &a->fat_tree);
-    else if (arg == "--xml") ok = value(&a->xml);
-    else if (arg == "--dot") ok = value(&a->dot);
-    else if (arg == "--png") ok = value(&a->png);
-    else if (arg == "--svg") ok = value(&a->svg);
-    else if (arg == "--ranks") ok = value(&num) && ParseInt(num.c_str(), &a->ranks);
-    else if (arg == "--list") a->list = true;
-    else if (arg == "--costs") a->costs = true;
-    else if (arg == "--quiet") a->quiet = true;
-    else if (arg == "--host-cores") a->host_cores = true;
+    if (arg == "--topo")
+      ok = value(&a->topo);
+    else if (arg == "--builtin")
+      ok = value(&a->builtin);
+    else if (arg == "--fat-tree")
+      ok = value(&num) && ParseInt(num.c_str(), &a->fat_tree);
+    else if (arg == "--xml")
+      ok = value(&a->xml);
+    else if (arg == "--dot")
+      ok = value(&a->dot);
+    else if (arg == "--png")
+      ok = value(&a->png);
+    else if (arg == "--svg")
+      ok = value(&a->svg);
+    else if (arg == "--ranks")
+      ok = value(&num) && ParseInt(num.c_str(), &a->ranks);
+    else if (arg == "--list")
+      a->list = true;
+    else if (arg == "--costs")
+      a->costs = true;
+    else if (arg == "--quiet")
+      a->quiet = true;
+    else if (arg == "--host-cores")
+      a->host_cores = true;
     else if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
       return -1;
@@ -114,8 +126,9 @@ Status WriteText(const std::string& path, const std::string& text) {
 // Runs `dot -T<format> -o out in` without a shell.
 Status RunDot(const std::string& format, const std::string& in, const std::string& out) {
   std::string t = "-T" + format;
-  std::vector<char*> argv = {const_cast<char*>("dot"), t.data(), const_cast<char*>("-o"),
-                             const_cast<char*>(out.c_str()), const_cast<char*>(in.c_str()), nullptr};
+  std::vector<char*> argv = {const_cast<char*>("dot"),      t.data(),
+                             const_cast<char*>("-o"),       const_cast<char*>(out.c_str()),
+                             const_cast<char*>(in.c_str()), nullptr};
   pid_t pid = 0;
   int rc = posix_spawnp(&pid, "dot", nullptr, nullptr, argv.data(), environ);
   if (rc != 0) return SystemError(ErrnoMessage("cannot run Graphviz dot (is it installed?)", rc));

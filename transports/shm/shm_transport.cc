@@ -9,7 +9,10 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
+#include <atomic>
+#include <fstream>
 #include <string>
 
 #include "core/env.h"
@@ -23,6 +26,8 @@ constexpr uint64_t kSegmentMagic = 0x43484f5255534d31ull;  // "CHORUSM1"
 constexpr size_t kNameBytes = 64;
 constexpr size_t kHeaderBytes = 4096;
 
+constexpr size_t kFailureTextBytes = 512;
+
 struct SegmentHeader {
   uint64_t magic;
   uint32_t nranks;
@@ -32,6 +37,12 @@ struct SegmentHeader {
   uint64_t slot_bytes;
   int64_t owner_pid;
   uint64_t total_bytes;
+  // Written by the owner only. failed != 0: the owner declared a failure, described by the text.
+  alignas(64) std::atomic<uint32_t> failed;
+  char failure[kFailureTextBytes];
+  // The owner's mailbox: data is valid once epoch (released after it) equals the reader's epoch.
+  alignas(64) std::atomic<uint64_t> mailbox_epoch;
+  char mailbox[transport::Connections::kMailboxBytes];
 };
 static_assert(sizeof(SegmentHeader) <= kHeaderBytes);
 
@@ -189,11 +200,62 @@ transport::RecvQueue* ShmConnections::recv_queue(Rank peer, int channel) {
   return &readers_[static_cast<size_t>(peer) * opts_.channels + channel];
 }
 
-bool ShmConnections::PeerAlive(Rank peer) {
-  if (peer < 0 || peer >= nranks_) return false;
+namespace {
+// A process that has exited but not been reaped (a zombie) still answers kill(pid, 0): read its
+// state from /proc instead.
+bool ProcessAlive(int pid) {
+  if (kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no /proc: trust kill()
+  size_t paren = line.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= line.size()) return true;
+  char state = line[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+}  // namespace
+
+Status ShmConnections::PeerStatus(Rank peer) {
+  if (peer < 0 || peer >= nranks_) return InvalidArgument("no rank " + std::to_string(peer));
+  auto* h = static_cast<SegmentHeader*>(segments_[peer].base);
+  if (h->failed.load(std::memory_order_acquire) != 0) {
+    char text[kFailureTextBytes];
+    memcpy(text, h->failure, sizeof(text));
+    text[sizeof(text) - 1] = 0;
+    return RemoteError("rank " + std::to_string(peer) + " failed: " + text);
+  }
   int pid = pids_[peer];
-  if (pid <= 0 || pid == getpid()) return true;
-  return kill(pid, 0) == 0 || errno == EPERM;
+  if (pid > 0 && pid != getpid() && !ProcessAlive(pid)) {
+    return RemoteError("rank " + std::to_string(peer) + " (pid " + std::to_string(pid) + ") died");
+  }
+  return Status::Ok();
+}
+
+bool ShmConnections::PeerDead(Rank peer) {
+  if (peer < 0 || peer >= nranks_) return true;
+  int pid = pids_[peer];
+  return pid > 0 && pid != getpid() && !ProcessAlive(pid);
+}
+
+void ShmConnections::DeclareFailed(const std::string& why) {
+  auto* h = static_cast<SegmentHeader*>(segments_[rank_].base);
+  if (h->failed.load() != 0) return;
+  snprintf(h->failure, sizeof(h->failure), "%s", why.c_str());
+  h->failed.store(1, std::memory_order_release);
+}
+
+void ShmConnections::PostMailbox(uint64_t epoch, const void* data, size_t bytes) {
+  auto* h = static_cast<SegmentHeader*>(segments_[rank_].base);
+  memcpy(h->mailbox, data, std::min(bytes, sizeof(h->mailbox)));
+  h->mailbox_epoch.store(epoch, std::memory_order_release);
+}
+
+bool ShmConnections::ReadMailbox(Rank peer, uint64_t epoch, void* data, size_t bytes) {
+  if (peer < 0 || peer >= nranks_) return false;
+  auto* h = static_cast<SegmentHeader*>(segments_[peer].base);
+  if (h->mailbox_epoch.load(std::memory_order_acquire) != epoch) return false;
+  memcpy(data, h->mailbox, std::min(bytes, sizeof(h->mailbox)));
+  return true;
 }
 
 }  // namespace chorus::shm

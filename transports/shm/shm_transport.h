@@ -28,7 +28,11 @@ class ShmConnections final : public transport::Connections {
   int channels() const override { return opts_.channels; }
   transport::SendQueue* send_queue(Rank peer, int channel) override;
   transport::RecvQueue* recv_queue(Rank peer, int channel) override;
-  bool PeerAlive(Rank peer) override;
+  Status PeerStatus(Rank peer) override;
+  bool PeerDead(Rank peer) override;
+  void DeclareFailed(const std::string& why) override;
+  void PostMailbox(uint64_t epoch, const void* data, size_t bytes) override;
+  bool ReadMailbox(Rank peer, uint64_t epoch, void* data, size_t bytes) override;
 
  private:
   struct Mapping {

@@ -46,7 +46,8 @@ struct NarrowFormat {
     if (kIeeeSpecials && abs == kOverflow) return std::bit_cast<float>(sign | kF32Inf);
     if (exp == 0) {
       // Subnormal: man * 2^(1 - bias - kMan), exact in float32 for every format here.
-      const float mag = static_cast<float>(man) * std::bit_cast<float>(static_cast<uint32_t>(127 + 1 - kBias - kMan) << 23);
+      const float mag =
+          static_cast<float>(man) * std::bit_cast<float>(static_cast<uint32_t>(127 + 1 - kBias - kMan) << 23);
       return std::bit_cast<float>(sign | std::bit_cast<uint32_t>(mag));
     }
     return std::bit_cast<float>(sign | ((exp + 127 - kBias) << 23) | (man << (23 - kMan)));
@@ -72,7 +73,7 @@ struct NarrowFormat {
       const uint32_t sig = (abs & 0x7FFFFF) | 0x800000;
       // value = sig * 2^(f32_exp - 150); quantum exponent = 1 - bias - kMan.
       const int shift = (1 - kBias - kMan) - (f32_exp - 150);  // > kShift
-      if (shift > 25) return sign;                              // below half the quantum
+      if (shift > 25) return sign;                             // below half the quantum
       const uint32_t half = 1u << (shift - 1);
       const uint32_t rem = sig & ((1u << shift) - 1);
       r = sig >> shift;

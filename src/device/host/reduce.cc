@@ -10,9 +10,10 @@ namespace chorus::host {
 namespace {
 
 #if defined(CHORUS_HAVE_HWY)
-// Results at least this large are written with streaming stores: they cannot stay in the caches
-// anyway, and skipping the read-for-ownership of dst saves a quarter of the memory traffic of
-// dst = a + b. Smaller results stay cached for whoever reads them next (the next send or copy).
+// Out-of-place results at least this large are written with streaming stores: they cannot stay
+// in the caches anyway, and skipping the read-for-ownership of dst saves a quarter of the memory
+// traffic of dst = a + b. Smaller results stay cached for whoever reads them next (the next send
+// or copy), and in-place results (dst == a or b) gain nothing: their lines were just read.
 Bytes NontemporalThreshold() {
   static const Bytes threshold = static_cast<Bytes>(EnvInt("CHORUS_REDUCE_NT_BYTES", int64_t{16} << 20));
   return threshold;
@@ -25,7 +26,8 @@ void Reduce(void* dst, const void* a, const void* b, Count count, DataType type,
   if (count == 0 || !IsValid(type) || !IsValid(op) || op == ReduceOp::kAvg) return;
 #if defined(CHORUS_HAVE_HWY)
   const Bytes threshold = NontemporalThreshold();
-  internal::ReduceSimd(dst, a, b, count, type, op, threshold > 0 && count * SizeOf(type) >= threshold);
+  const bool nontemporal = threshold > 0 && count * SizeOf(type) >= threshold && dst != a && dst != b;
+  internal::ReduceSimd(dst, a, b, count, type, op, nontemporal);
 #else
   internal::ReduceScalar(dst, a, b, count, type, op);
 #endif

@@ -41,11 +41,16 @@ void UnaryLoop(void* data, Count count, Fn fn) {
 template <typename T>
 void ReduceNative(void* dst, const void* a, const void* b, Count count, ReduceOp op) {
   switch (op) {
-    case ReduceOp::kSum: return BinaryLoop<T>(dst, a, b, count, [](T x, T y) { return ops::Sum(x, y); });
-    case ReduceOp::kProd: return BinaryLoop<T>(dst, a, b, count, [](T x, T y) { return ops::Prod(x, y); });
-    case ReduceOp::kMin: return BinaryLoop<T>(dst, a, b, count, [](T x, T y) { return ops::Min(x, y); });
-    case ReduceOp::kMax: return BinaryLoop<T>(dst, a, b, count, [](T x, T y) { return ops::Max(x, y); });
-    case ReduceOp::kAvg: break;
+    case ReduceOp::kSum:
+      return BinaryLoop<T>(dst, a, b, count, [](T x, T y) { return ops::Sum(x, y); });
+    case ReduceOp::kProd:
+      return BinaryLoop<T>(dst, a, b, count, [](T x, T y) { return ops::Prod(x, y); });
+    case ReduceOp::kMin:
+      return BinaryLoop<T>(dst, a, b, count, [](T x, T y) { return ops::Min(x, y); });
+    case ReduceOp::kMax:
+      return BinaryLoop<T>(dst, a, b, count, [](T x, T y) { return ops::Max(x, y); });
+    case ReduceOp::kAvg:
+      break;
   }
 }
 
@@ -56,11 +61,16 @@ void ReduceNarrow(void* dst, const void* a, const void* b, Count count, ReduceOp
     BinaryLoop<Bits>(dst, a, b, count, [fn](Bits x, Bits y) { return kEncode(fn(kDecode(x), kDecode(y))); });
   };
   switch (op) {
-    case ReduceOp::kSum: return apply([](float x, float y) { return ops::Sum(x, y); });
-    case ReduceOp::kProd: return apply([](float x, float y) { return ops::Prod(x, y); });
-    case ReduceOp::kMin: return apply([](float x, float y) { return ops::Min(x, y); });
-    case ReduceOp::kMax: return apply([](float x, float y) { return ops::Max(x, y); });
-    case ReduceOp::kAvg: break;
+    case ReduceOp::kSum:
+      return apply([](float x, float y) { return ops::Sum(x, y); });
+    case ReduceOp::kProd:
+      return apply([](float x, float y) { return ops::Prod(x, y); });
+    case ReduceOp::kMin:
+      return apply([](float x, float y) { return ops::Min(x, y); });
+    case ReduceOp::kMax:
+      return apply([](float x, float y) { return ops::Max(x, y); });
+    case ReduceOp::kAvg:
+      break;
   }
 }
 
@@ -88,15 +98,24 @@ void DivideNarrow(void* data, Count count, int divisor) {
 
 void ReduceScalar(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op) {
   switch (type) {
-    case DataType::kInt8: return ReduceNative<int8_t>(dst, a, b, count, op);
-    case DataType::kUint8: return ReduceNative<uint8_t>(dst, a, b, count, op);
-    case DataType::kInt32: return ReduceNative<int32_t>(dst, a, b, count, op);
-    case DataType::kUint32: return ReduceNative<uint32_t>(dst, a, b, count, op);
-    case DataType::kInt64: return ReduceNative<int64_t>(dst, a, b, count, op);
-    case DataType::kUint64: return ReduceNative<uint64_t>(dst, a, b, count, op);
-    case DataType::kFloat32: return ReduceNative<float>(dst, a, b, count, op);
-    case DataType::kFloat64: return ReduceNative<double>(dst, a, b, count, op);
-    case DataType::kFloat16: return ReduceNarrow<uint16_t, fp::HalfToFloat, fp::FloatToHalf>(dst, a, b, count, op);
+    case DataType::kInt8:
+      return ReduceNative<int8_t>(dst, a, b, count, op);
+    case DataType::kUint8:
+      return ReduceNative<uint8_t>(dst, a, b, count, op);
+    case DataType::kInt32:
+      return ReduceNative<int32_t>(dst, a, b, count, op);
+    case DataType::kUint32:
+      return ReduceNative<uint32_t>(dst, a, b, count, op);
+    case DataType::kInt64:
+      return ReduceNative<int64_t>(dst, a, b, count, op);
+    case DataType::kUint64:
+      return ReduceNative<uint64_t>(dst, a, b, count, op);
+    case DataType::kFloat32:
+      return ReduceNative<float>(dst, a, b, count, op);
+    case DataType::kFloat64:
+      return ReduceNative<double>(dst, a, b, count, op);
+    case DataType::kFloat16:
+      return ReduceNarrow<uint16_t, fp::HalfToFloat, fp::FloatToHalf>(dst, a, b, count, op);
     case DataType::kBfloat16:
       return ReduceNarrow<uint16_t, fp::Bfloat16ToFloat, fp::FloatToBfloat16>(dst, a, b, count, op);
     case DataType::kFloat8e4m3:
@@ -109,15 +128,24 @@ void ReduceScalar(void* dst, const void* a, const void* b, Count count, DataType
 void DivideByScalar(void* data, Count count, DataType type, int divisor) {
   if (divisor < 1) return;
   switch (type) {
-    case DataType::kInt8: return DivideNative<int8_t>(data, count, divisor);
-    case DataType::kUint8: return DivideNative<uint8_t>(data, count, divisor);
-    case DataType::kInt32: return DivideNative<int32_t>(data, count, divisor);
-    case DataType::kUint32: return DivideNative<uint32_t>(data, count, divisor);
-    case DataType::kInt64: return DivideNative<int64_t>(data, count, divisor);
-    case DataType::kUint64: return DivideNative<uint64_t>(data, count, divisor);
-    case DataType::kFloat32: return DivideNative<float>(data, count, divisor);
-    case DataType::kFloat64: return DivideNative<double>(data, count, divisor);
-    case DataType::kFloat16: return DivideNarrow<uint16_t, fp::HalfToFloat, fp::FloatToHalf>(data, count, divisor);
+    case DataType::kInt8:
+      return DivideNative<int8_t>(data, count, divisor);
+    case DataType::kUint8:
+      return DivideNative<uint8_t>(data, count, divisor);
+    case DataType::kInt32:
+      return DivideNative<int32_t>(data, count, divisor);
+    case DataType::kUint32:
+      return DivideNative<uint32_t>(data, count, divisor);
+    case DataType::kInt64:
+      return DivideNative<int64_t>(data, count, divisor);
+    case DataType::kUint64:
+      return DivideNative<uint64_t>(data, count, divisor);
+    case DataType::kFloat32:
+      return DivideNative<float>(data, count, divisor);
+    case DataType::kFloat64:
+      return DivideNative<double>(data, count, divisor);
+    case DataType::kFloat16:
+      return DivideNarrow<uint16_t, fp::HalfToFloat, fp::FloatToHalf>(data, count, divisor);
     case DataType::kBfloat16:
       return DivideNarrow<uint16_t, fp::Bfloat16ToFloat, fp::FloatToBfloat16>(data, count, divisor);
     case DataType::kFloat8e4m3:

@@ -10,14 +10,17 @@
 // bfloat16 demotions truncate, so the other paths round with our own integer code.
 #if defined(CHORUS_HAVE_HWY)
 
+#include "device/host/reduce_simd.h"
+
 #include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
+#include <hwy/cache_control.h>
+
 #include "device/host/reduce_scalar.h"
-#include "device/host/reduce_simd.h"
 
 // AVX3_DL adds nothing to these loops, and x86-64 CPUs with SSSE3 but no SSE4 are long gone:
 // leaving both out saves compile time.
@@ -28,7 +31,6 @@
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "device/host/reduce_simd.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
-#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
 HWY_BEFORE_NAMESPACE();
@@ -98,15 +100,25 @@ HWY_INLINE V Combine(D d, V a, V b) {
   if constexpr (kOp == Op::kSum) {
     return hn::Add(a, b);  // integers wrap
   } else if constexpr (kOp == Op::kProd) {
-    if constexpr (sizeof(T) == 1) return Mul8(d, a, b);
-    else if constexpr (sizeof(T) == 8 && !kFloat) return Mul64(d, a, b);
-    else return hn::Mul(a, b);
+    if constexpr (sizeof(T) == 1) {
+      return Mul8(d, a, b);
+    } else if constexpr (sizeof(T) == 8 && !kFloat) {
+      return Mul64(d, a, b);
+    } else {
+      return hn::Mul(a, b);
+    }
   } else if constexpr (kOp == Op::kMin) {
-    if constexpr (kFloat) return IeeeMin(a, b);
-    else return hn::Min(a, b);
+    if constexpr (kFloat) {
+      return IeeeMin(a, b);
+    } else {
+      return hn::Min(a, b);
+    }
   } else {
-    if constexpr (kFloat) return IeeeMax(a, b);
-    else return hn::Max(a, b);
+    if constexpr (kFloat) {
+      return IeeeMax(a, b);
+    } else {
+      return hn::Max(a, b);
+    }
   }
 }
 
@@ -180,7 +192,8 @@ struct IeeeLikeCodec {
     VU r = hn::IfThenElse(Greater(FromBits32(static_cast<uint32_t>(127 + 1 - kBias) << 23), abs), sub, normal);
     VU nan;
     if constexpr (kIeeeSpecials) {
-      nan = hn::Or(FromBits32(kInfBits | (1u << (kMan - 1))), hn::ShiftRight<kShift>(hn::And(abs, FromBits32(0x7FFFFFu))));
+      nan = hn::Or(FromBits32(kInfBits | (1u << (kMan - 1))),
+                   hn::ShiftRight<kShift>(hn::And(abs, FromBits32(0x7FFFFFu))));
     } else {
       nan = FromBits32(kAbsMask);
     }
@@ -343,8 +356,7 @@ HWY_INLINE void Partial(const Kernel& k, uint8_t* dst, const uint8_t* a, const u
 }
 
 template <bool kStream, class Kernel>
-HWY_INLINE size_t MainLoop(const Kernel& k, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t i,
-                           size_t count) {
+HWY_INLINE size_t MainLoop(const Kernel& k, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t i, size_t count) {
   constexpr size_t es = Kernel::kElemBytes;
   const size_t step = k.Elems();
   const size_t bytes = step * es;
@@ -392,11 +404,16 @@ HWY_INLINE size_t Drive(const Kernel& k, uint8_t* dst, const uint8_t* a, const u
 template <template <Op> class KernelOf>
 HWY_INLINE size_t DriveOp(ReduceOp op, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t count, bool stream) {
   switch (op) {
-    case ReduceOp::kSum: return Drive(KernelOf<Op::kSum>(), dst, a, b, count, stream);
-    case ReduceOp::kProd: return Drive(KernelOf<Op::kProd>(), dst, a, b, count, stream);
-    case ReduceOp::kMin: return Drive(KernelOf<Op::kMin>(), dst, a, b, count, stream);
-    case ReduceOp::kMax: return Drive(KernelOf<Op::kMax>(), dst, a, b, count, stream);
-    case ReduceOp::kAvg: break;
+    case ReduceOp::kSum:
+      return Drive(KernelOf<Op::kSum>(), dst, a, b, count, stream);
+    case ReduceOp::kProd:
+      return Drive(KernelOf<Op::kProd>(), dst, a, b, count, stream);
+    case ReduceOp::kMin:
+      return Drive(KernelOf<Op::kMin>(), dst, a, b, count, stream);
+    case ReduceOp::kMax:
+      return Drive(KernelOf<Op::kMax>(), dst, a, b, count, stream);
+    case ReduceOp::kAvg:
+      break;
   }
   return 0;
 }
@@ -406,11 +423,16 @@ template <template <Op> class Arith, typename TBits, TBits kNaNAbove>
 HWY_INLINE size_t DriveNarrow(ReduceOp op, uint8_t* dst, const uint8_t* a, const uint8_t* b, size_t count,
                               bool stream) {
   switch (op) {
-    case ReduceOp::kSum: return Drive(Arith<Op::kSum>(), dst, a, b, count, stream);
-    case ReduceOp::kProd: return Drive(Arith<Op::kProd>(), dst, a, b, count, stream);
-    case ReduceOp::kMin: return Drive(SignMagnitudeKernel<TBits, kNaNAbove, Op::kMin>(), dst, a, b, count, stream);
-    case ReduceOp::kMax: return Drive(SignMagnitudeKernel<TBits, kNaNAbove, Op::kMax>(), dst, a, b, count, stream);
-    case ReduceOp::kAvg: break;
+    case ReduceOp::kSum:
+      return Drive(Arith<Op::kSum>(), dst, a, b, count, stream);
+    case ReduceOp::kProd:
+      return Drive(Arith<Op::kProd>(), dst, a, b, count, stream);
+    case ReduceOp::kMin:
+      return Drive(SignMagnitudeKernel<TBits, kNaNAbove, Op::kMin>(), dst, a, b, count, stream);
+    case ReduceOp::kMax:
+      return Drive(SignMagnitudeKernel<TBits, kNaNAbove, Op::kMax>(), dst, a, b, count, stream);
+    case ReduceOp::kAvg:
+      break;
   }
   return 0;
 }
@@ -426,21 +448,36 @@ struct Packed {
   using Of = PackedKernel<Codec, kBytes, kOp>;
 };
 
-void ReduceImpl(void* dst_v, const void* a_v, const void* b_v, size_t count, DataType type, ReduceOp op,
-                bool stream) {
+void ReduceImpl(void* dst_v, const void* a_v, const void* b_v, size_t count, DataType type, ReduceOp op, bool stream) {
   auto* dst = static_cast<uint8_t*>(dst_v);
   const auto* a = static_cast<const uint8_t*>(a_v);
   const auto* b = static_cast<const uint8_t*>(b_v);
   size_t left = 0;
   switch (type) {
-    case DataType::kInt8: left = DriveOp<Native<int8_t>::Of>(op, dst, a, b, count, stream); break;
-    case DataType::kUint8: left = DriveOp<Native<uint8_t>::Of>(op, dst, a, b, count, stream); break;
-    case DataType::kInt32: left = DriveOp<Native<int32_t>::Of>(op, dst, a, b, count, stream); break;
-    case DataType::kUint32: left = DriveOp<Native<uint32_t>::Of>(op, dst, a, b, count, stream); break;
-    case DataType::kInt64: left = DriveOp<Native<int64_t>::Of>(op, dst, a, b, count, stream); break;
-    case DataType::kUint64: left = DriveOp<Native<uint64_t>::Of>(op, dst, a, b, count, stream); break;
-    case DataType::kFloat32: left = DriveOp<Native<float>::Of>(op, dst, a, b, count, stream); break;
-    case DataType::kFloat64: left = DriveOp<Native<double>::Of>(op, dst, a, b, count, stream); break;
+    case DataType::kInt8:
+      left = DriveOp<Native<int8_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kUint8:
+      left = DriveOp<Native<uint8_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kInt32:
+      left = DriveOp<Native<int32_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kUint32:
+      left = DriveOp<Native<uint32_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kInt64:
+      left = DriveOp<Native<int64_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kUint64:
+      left = DriveOp<Native<uint64_t>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kFloat32:
+      left = DriveOp<Native<float>::Of>(op, dst, a, b, count, stream);
+      break;
+    case DataType::kFloat64:
+      left = DriveOp<Native<double>::Of>(op, dst, a, b, count, stream);
+      break;
     case DataType::kFloat16:
       if constexpr (kNativeF16) {
         left = DriveNarrow<F16cKernel, int16_t, 0x7C00>(op, dst, a, b, count, stream);
@@ -448,7 +485,9 @@ void ReduceImpl(void* dst_v, const void* a_v, const void* b_v, size_t count, Dat
         left = DriveNarrow<Packed<HalfCodec, 2>::Of, int16_t, 0x7C00>(op, dst, a, b, count, stream);
       }
       break;
-    case DataType::kBfloat16: left = DriveNarrow<Bf16Kernel, int16_t, 0x7F80>(op, dst, a, b, count, stream); break;
+    case DataType::kBfloat16:
+      left = DriveNarrow<Bf16Kernel, int16_t, 0x7F80>(op, dst, a, b, count, stream);
+      break;
     case DataType::kFloat8e4m3:
       left = DriveNarrow<Packed<E4M3Codec, 1>::Of, int8_t, 0x7E>(op, dst, a, b, count, stream);
       break;
@@ -506,15 +545,27 @@ void DivideImpl(void* data_v, size_t count, DataType type, int divisor) {
   const float fdiv = static_cast<float>(divisor);
   size_t left = 0;
   switch (type) {
-    case DataType::kFloat32: left = Drive(DivNative<float>{{}, fdiv}, data, data, data, count); break;
+    case DataType::kFloat32:
+      left = Drive(DivNative<float>{{}, fdiv}, data, data, data, count);
+      break;
     case DataType::kFloat64:
       left = Drive(DivNative<double>{{}, static_cast<double>(divisor)}, data, data, data, count);
       break;
-    case DataType::kFloat16: left = Drive(DivPacked<HalfCodec, 2>{{}, fdiv}, data, data, data, count); break;
-    case DataType::kBfloat16: left = Drive(DivPacked<Bf16Codec, 2>{{}, fdiv}, data, data, data, count); break;
-    case DataType::kFloat8e4m3: left = Drive(DivPacked<E4M3Codec, 1>{{}, fdiv}, data, data, data, count); break;
-    case DataType::kFloat8e5m2: left = Drive(DivPacked<E5M2Codec, 1>{{}, fdiv}, data, data, data, count); break;
-    default: left = count; break;  // integer division has no vector instruction: scalar
+    case DataType::kFloat16:
+      left = Drive(DivPacked<HalfCodec, 2>{{}, fdiv}, data, data, data, count);
+      break;
+    case DataType::kBfloat16:
+      left = Drive(DivPacked<Bf16Codec, 2>{{}, fdiv}, data, data, data, count);
+      break;
+    case DataType::kFloat8e4m3:
+      left = Drive(DivPacked<E4M3Codec, 1>{{}, fdiv}, data, data, data, count);
+      break;
+    case DataType::kFloat8e5m2:
+      left = Drive(DivPacked<E5M2Codec, 1>{{}, fdiv}, data, data, data, count);
+      break;
+    default:
+      left = count;
+      break;  // integer division has no vector instruction: scalar
   }
   if (left != 0) {
     DivideByScalar(data + (count - left) * SizeOf(type), left, type, divisor);
@@ -536,8 +587,7 @@ HWY_EXPORT(ReduceImpl);
 HWY_EXPORT(DivideImpl);
 HWY_EXPORT(TargetImpl);
 
-void ReduceSimd(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op,
-                bool nontemporal) {
+void ReduceSimd(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op, bool nontemporal) {
   HWY_DYNAMIC_DISPATCH(ReduceImpl)(dst, a, b, count, type, op, nontemporal);
 }
 

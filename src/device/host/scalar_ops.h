@@ -54,7 +54,7 @@ constexpr T Min(T x, T y) {
     if (x < y) return x;
     if (y < x) return y;
     if (x == y) return std::bit_cast<T>(std::bit_cast<B>(x) | std::bit_cast<B>(y));  // -0 wins
-    return x + y;  // unordered: a quiet NaN
+    return x + y;                                                                    // unordered: a quiet NaN
   } else {
     return y < x ? y : x;
   }

@@ -1,0 +1,47 @@
+// What the cost model knows about the machine: per-link latency and bandwidth, local copy and
+// reduction speed, and which links share one bandwidth (all ranks of a host share its memory
+// system). The topology layer builds one from its graph; DefaultHostModel() describes ranks that
+// talk through host shared memory.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/types.h"
+
+namespace chorus::tune {
+
+struct LinkCost {
+  double alpha_s = 0;          // time from posting a message until its data starts to flow
+  double beta_s_per_byte = 0;  // 1 / bandwidth of this link alone
+};
+
+struct LinkModel {
+  // Names the model in the tuner's cache and log lines; two models with the same name must
+  // describe the same machine.
+  std::string name;
+  std::function<LinkCost(Rank from, Rank to)> link;
+  // Optional: ranks in the same domain (>= 0) share one bandwidth (e.g. a host's memory system):
+  // every message between two ranks of a domain also takes its bytes from this budget.
+  std::function<int(Rank)> domain;
+  double domain_beta_s_per_byte = 0;
+  // Optional (> 0): each rank's sends and receives together share this bandwidth (one engine per
+  // rank copies every byte in and out: host memory transports).
+  double endpoint_beta_s_per_byte = 0;
+  double gamma_s_per_byte = 0;  // reducing one byte of output locally
+  double copy_s_per_byte = 0;   // copying one byte locally
+  // Fused receive-and-forward steps stream at this grain (the transport's slot size): the
+  // forwarded message starts once one such piece has arrived.
+  double pipeline_bytes = 256 * 1024;
+  // kSwitchReduce: latency and per-byte cost of a reduction in the switch.
+  double switch_alpha_s = 2e-6;
+  double switch_beta_s_per_byte = 0;
+};
+
+// Ranks of one host exchanging messages through shared memory, fitted to measurements of the shm
+// transport (docs/algorithms.md, "Calibration"): 1 us per message, 4.5 GB/s per message, 9 GB/s
+// of sends plus receives per rank, 36 GB/s of message traffic shared by all ranks of the host,
+// reductions at 2.5 GB/s of output (scalar kernels) and local copies at 8 GB/s per rank.
+LinkModel DefaultHostModel();
+
+}  // namespace chorus::tune

@@ -1,0 +1,319 @@
+// The cost model (simulator) against closed-form alpha-beta figures, and the tuner's choices,
+// CHORUS_ALGO handling and cache.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "algorithms/emit.h"
+#include "algorithms/registry.h"
+#include "algorithms/verifier.h"
+#include "tune/simulator.h"
+#include "tune/tuner.h"
+
+namespace chorus::tune {
+namespace {
+
+using sched::CollArgs;
+using sched::RankProgram;
+
+constexpr double kAlpha = 2e-6, kBeta = 1e-9;  // 1 GB/s
+
+// Independent links, no shared domain, no compute cost.
+LinkModel PlainModel() {
+  LinkModel m;
+  m.name = "plain";
+  m.link = [](Rank, Rank) { return LinkCost{kAlpha, kBeta}; };
+  return m;
+}
+
+CollArgs Args(Collective coll, int n, Count count) {
+  CollArgs a;
+  a.coll = coll;
+  a.nranks = n;
+  a.count = count;
+  a.elem_size = 4;
+  return a;
+}
+
+// For Choose: base.channels is the most channels the tuner may use.
+CollArgs ChoiceArgs(Collective coll, int n, Count count) {
+  CollArgs a = Args(coll, n, count);
+  a.channels = 4;
+  return a;
+}
+
+std::vector<RankProgram> Programs(const CollArgs& a) {
+  std::vector<RankProgram> p(static_cast<size_t>(a.nranks));
+  for (Rank r = 0; r < a.nranks; ++r) {
+    p[r].rank = r;
+    p[r].nranks = a.nranks;
+    p[r].channels.resize(static_cast<size_t>(a.channels));
+  }
+  return p;
+}
+
+double Estimate(const char* algo, const CollArgs& a, const LinkModel& m) {
+  SimResult r;
+  Status st = EstimateAlgorithm(*sched::FindAlgorithm(algo), a, m, &r);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return r.seconds;
+}
+
+TEST(Simulator, OneMessageCostsAlphaPlusBytesTimesBeta) {
+  CollArgs a = Args(Collective::kAllGather, 2, 1000);
+  auto p = Programs(a);
+  sched::Emitter(&p[0].channels[0], 0).Send(1, sched::In(0, 1000));
+  sched::Emitter(&p[1].channels[0], 0).Recv(0, sched::Out(0, 1000));
+  SimResult r;
+  ASSERT_TRUE(Simulate(a, p, PlainModel(), &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 4000 * kBeta, 1e-12);
+  EXPECT_EQ(r.messages, 1u);
+}
+
+TEST(Simulator, MessagesOnOneLinkShareItButSeparateLinksDoNot) {
+  CollArgs a = Args(Collective::kAllGather, 3, 1000);
+  a.channels = 2;
+  // Rank 0 sends one message to rank 1 on each channel: one link, twice the bytes.
+  auto same = Programs(a);
+  for (int c = 0; c < 2; ++c) {
+    sched::Emitter(&same[0].channels[c], 0).Send(1, sched::In(0, 1000));
+    sched::Emitter(&same[1].channels[c], 0).Recv(0, sched::Out(0, 1000));
+  }
+  // Rank 0 sends to rank 1 and rank 2 sends to rank 1: two links.
+  auto apart = Programs(a);
+  sched::Emitter(&apart[0].channels[0], 0).Send(1, sched::In(0, 1000));
+  sched::Emitter(&apart[1].channels[0], 0).Recv(0, sched::Out(0, 1000));
+  sched::Emitter(&apart[2].channels[1], 0).Send(1, sched::In(0, 1000));
+  sched::Emitter(&apart[1].channels[1], 0).Recv(2, sched::Out(0, 1000));
+  LinkModel m = PlainModel();
+  SimResult one, two;
+  ASSERT_TRUE(Simulate(a, same, m, &one).ok());
+  ASSERT_TRUE(Simulate(a, apart, m, &two).ok());
+  EXPECT_NEAR(one.seconds, kAlpha + 8000 * kBeta, 1e-12);
+  EXPECT_NEAR(two.seconds, kAlpha + 4000 * kBeta, 1e-12);
+  // A domain shared by all ranks makes the two links contend as well.
+  m.domain = [](Rank) { return 0; };
+  m.domain_beta_s_per_byte = kBeta;
+  ASSERT_TRUE(Simulate(a, apart, m, &two).ok());
+  EXPECT_NEAR(two.seconds, kAlpha + 8000 * kBeta, 1e-12);
+}
+
+TEST(Simulator, ARanksSendsAndReceivesShareItsEndpoint) {
+  // Rank 1 receives from rank 0 and sends to rank 2 at the same time: two links, one engine.
+  CollArgs a = Args(Collective::kAllGather, 3, 1000);
+  a.channels = 2;
+  auto p = Programs(a);
+  sched::Emitter(&p[0].channels[0], 0).Send(1, sched::In(0, 1000));
+  sched::Emitter(&p[1].channels[0], 0).Recv(0, sched::Out(0, 1000));
+  sched::Emitter(&p[1].channels[1], 0).Send(2, sched::In(0, 1000));
+  sched::Emitter(&p[2].channels[1], 0).Recv(1, sched::Out(0, 1000));
+  LinkModel m = PlainModel();
+  SimResult r;
+  ASSERT_TRUE(Simulate(a, p, m, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 4000 * kBeta, 1e-12);
+  m.endpoint_beta_s_per_byte = kBeta / 2;  // room for both at full speed
+  ASSERT_TRUE(Simulate(a, p, m, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 4000 * kBeta, 1e-12);
+  m.endpoint_beta_s_per_byte = kBeta;  // room for one
+  ASSERT_TRUE(Simulate(a, p, m, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 8000 * kBeta, 1e-12);
+}
+
+TEST(Simulator, RingAllReduceMatchesTheAlphaBetaFormula) {
+  for (int p : {2, 4, 8, 16}) {
+    const Count count = 1 << 20;
+    const double n = count * 4.0;
+    double formula = 2 * (p - 1) * kAlpha + 2.0 * (p - 1) / p * n * kBeta;
+    double est = Estimate("ring", Args(Collective::kAllReduce, p, count), PlainModel());
+    EXPECT_NEAR(est / formula, 1.0, 0.05) << "p=" << p << " est " << est << " formula " << formula;
+  }
+}
+
+TEST(Simulator, ChainBroadcastIsPipelinedByStreaming) {
+  const int p = 8;
+  const Count count = 4 << 20;  // 16 MiB
+  const double n = count * 4.0;
+  LinkModel m = PlainModel();
+  double est = Estimate("chain", Args(Collective::kBroadcast, p, count), m);
+  // Streaming: about one transfer of the data plus a piece per hop, far from (p-1) transfers.
+  double pipelined = n * kBeta + (p - 2) * (kAlpha + m.pipeline_bytes * kBeta) + kAlpha;
+  EXPECT_NEAR(est / pipelined, 1.0, 0.05) << est << " vs " << pipelined;
+  EXPECT_LT(est, 0.3 * (p - 1) * n * kBeta);
+}
+
+TEST(Simulator, ReductionCostStreamsWithTheData) {
+  LinkModel m = PlainModel();
+  const Count count = 1 << 20;
+  double plain = Estimate("ring", Args(Collective::kAllReduce, 4, count), m);
+  m.gamma_s_per_byte = kBeta / 2;  // reducing is faster than the link: mostly hidden
+  double hidden = Estimate("ring", Args(Collective::kAllReduce, 4, count), m);
+  m.gamma_s_per_byte = kBeta * 3;  // slower than the link: it becomes the bound of the RS half
+  double bound = Estimate("ring", Args(Collective::kAllReduce, 4, count), m);
+  EXPECT_LT(hidden, plain * 1.1);
+  EXPECT_GT(bound, plain * 1.5);
+}
+
+TEST(Simulator, EveryGeneratorCompletesInTheModel) {
+  LinkModel m = DefaultHostModel();
+  const Collective colls[] = {Collective::kAllReduce, Collective::kAllGather,
+                              Collective::kReduceScatter, Collective::kAllToAll,
+                              Collective::kBroadcast, Collective::kReduce};
+  int priced = 0;
+  for (const auto& algo : sched::Algorithms()) {
+    for (Collective coll : colls) {
+      for (int n : {1, 2, 5, 8}) {
+        for (int channels : {1, 2}) {
+          CollArgs a = Args(coll, n, 10007);
+          a.channels = channels;
+          a.chunk_bytes = 4096;
+          a.has_reducing_switch = true;
+          a.ranks_per_node = n % 2 == 0 && n > 2 ? 2 : 0;
+          if (!algo.applies(a)) continue;
+          SimResult r;
+          Status st = EstimateAlgorithm(algo, a, m, &r);
+          ASSERT_TRUE(st.ok()) << algo.name << " " << Name(coll) << " n=" << n << ": " << st.message();
+          EXPECT_GT(r.seconds, 0) << algo.name << " " << Name(coll) << " n=" << n;
+          ++priced;
+        }
+      }
+    }
+  }
+  EXPECT_GT(priced, 50);
+}
+
+TEST(Tuner, SmallMessagesPickFewLatenciesLargeOnesBandwidth) {
+  LinkModel m = DefaultHostModel();
+  Choice small, large;
+  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 8, 2), m, AlgoOverride(), &small).ok());
+  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 8, 16 << 20), m, AlgoOverride(), &large).ok());
+  EXPECT_STREQ(small.algorithm->name, "recursive_doubling");
+  // Large: a bandwidth-optimal algorithm (2(p-1)/p of the data per rank).
+  std::string big = large.algorithm->name;
+  EXPECT_TRUE(big == "ring" || big == "rabenseifner" || big == "two_shot") << big;
+  EXPECT_FALSE(small.runner_up.empty());
+  EXPECT_GE(small.runner_up_seconds, small.est_seconds);
+  // The choice is the cheapest of every applicable algorithm at its default settings.
+  for (const sched::Algorithm* a : sched::ApplicableAlgorithms(large.args)) {
+    CollArgs x = Args(Collective::kAllReduce, 8, 16 << 20);
+    if (!a->applies(x)) continue;
+    SimResult r;
+    ASSERT_TRUE(EstimateAlgorithm(*a, x, m, &r).ok());
+    EXPECT_LE(large.est_seconds, r.seconds * (1 + 1e-9)) << a->name;
+  }
+}
+
+TEST(Tuner, InPlaceRanksChooseLikeTheOthers) {
+  LinkModel m = DefaultHostModel();
+  for (Count count : {Count{4}, Count{1} << 16, Count{1} << 22}) {
+    CollArgs a = ChoiceArgs(Collective::kAllReduce, 6, count);
+    Choice out_of_place, in_place;
+    ASSERT_TRUE(Choose(a, m, AlgoOverride(), &out_of_place).ok());
+    a.in_place = true;
+    ASSERT_TRUE(Choose(a, m, AlgoOverride(), &in_place).ok());
+    EXPECT_EQ(in_place.algorithm, out_of_place.algorithm);
+    EXPECT_EQ(in_place.args.channels, out_of_place.args.channels);
+    EXPECT_EQ(in_place.args.chunk_bytes, out_of_place.args.chunk_bytes);
+    EXPECT_TRUE(in_place.args.in_place);
+    EXPECT_FALSE(out_of_place.args.in_place);
+  }
+}
+
+TEST(Tuner, StaysWithinTheChannelsTheCallerHas) {
+  LinkModel m = DefaultHostModel();
+  for (int most : {1, 2, 4}) {
+    for (Collective coll : {Collective::kAllReduce, Collective::kBroadcast, Collective::kAllToAll}) {
+      CollArgs a = ChoiceArgs(coll, 8, 4 << 20);
+      a.channels = most;
+      Choice c;
+      ASSERT_TRUE(Choose(a, m, AlgoOverride(), &c).ok());
+      EXPECT_LE(c.args.channels, most) << Name(coll);
+      EXPECT_GE(c.args.channels, 1);
+    }
+  }
+}
+
+TEST(Tuner, EveryCollectiveGetsAChoice) {
+  LinkModel m = DefaultHostModel();
+  for (Collective coll : {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
+                          Collective::kAllToAll, Collective::kBroadcast, Collective::kReduce}) {
+    for (int n : {1, 3, 8}) {
+      for (Count count : {Count{1}, Count{1} << 18}) {
+        Choice c;
+        Status st = Choose(ChoiceArgs(coll, n, count), m, AlgoOverride(), &c);
+        ASSERT_TRUE(st.ok()) << Name(coll) << " n=" << n << ": " << st.message();
+        ASSERT_NE(c.algorithm, nullptr);
+        EXPECT_TRUE(c.algorithm->applies(c.args));
+        EXPECT_TRUE(sched::VerifyAlgorithm(*c.algorithm, c.args).ok()) << c.algorithm->name;
+      }
+    }
+  }
+}
+
+TEST(AlgoOverride, Parses) {
+  AlgoOverride o;
+  ASSERT_TRUE(ParseAlgoOverride("ring", &o).ok());
+  EXPECT_EQ(o.For(Collective::kAllReduce), "ring");
+  EXPECT_EQ(o.For(Collective::kBroadcast), "ring");
+  ASSERT_TRUE(ParseAlgoOverride("allreduce=rabenseifner, broadcast=chain", &o).ok());
+  EXPECT_EQ(o.For(Collective::kAllReduce), "rabenseifner");
+  EXPECT_EQ(o.For(Collective::kBroadcast), "chain");
+  EXPECT_EQ(o.For(Collective::kAllGather), "");
+  ASSERT_TRUE(ParseAlgoOverride("ring,allgather=bruck", &o).ok());
+  EXPECT_EQ(o.For(Collective::kAllGather), "bruck");
+  EXPECT_EQ(o.For(Collective::kReduceScatter), "ring");
+  EXPECT_TRUE(ParseAlgoOverride("", &o).ok());
+  EXPECT_TRUE(o.empty());
+  Status bad = ParseAlgoOverride("allreduce=fastest", &o);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("unknown algorithm 'fastest'"), std::string::npos) << bad.message();
+  bad = ParseAlgoOverride("allfoo=ring", &o);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("unknown collective"), std::string::npos) << bad.message();
+}
+
+TEST(AlgoOverride, ForcedAlgorithmIsUsedOrRefused) {
+  LinkModel m = DefaultHostModel();
+  AlgoOverride o;
+  ASSERT_TRUE(ParseAlgoOverride("allreduce=one_shot", &o).ok());
+  Choice c;
+  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 8, 16 << 20), m, o, &c).ok());
+  EXPECT_STREQ(c.algorithm->name, "one_shot");
+  EXPECT_TRUE(c.forced);
+  ASSERT_TRUE(ParseAlgoOverride("allreduce=hierarchical", &o).ok());
+  Status st = Choose(ChoiceArgs(Collective::kAllReduce, 8, 1024), m, o, &c);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), chorusInvalidUsage);
+  EXPECT_NE(st.message().find("CHORUS_ALGO forces 'hierarchical'"), std::string::npos) << st.message();
+  ASSERT_TRUE(ParseAlgoOverride("ring", &o).ok());
+  EXPECT_FALSE(Choose(ChoiceArgs(Collective::kBroadcast, 4, 1024), m, o, &c).ok());
+}
+
+TEST(TunerClass, ReadsChorusAlgoAndCaches) {
+  setenv("CHORUS_ALGO", "allgather=bruck", 1);
+  Tuner t(DefaultHostModel());
+  unsetenv("CHORUS_ALGO");
+  Choice a, b, c;
+  ASSERT_TRUE(t.Choose(ChoiceArgs(Collective::kAllGather, 6, 1 << 16), &a).ok());
+  EXPECT_STREQ(a.algorithm->name, "bruck");
+  ASSERT_TRUE(t.Choose(ChoiceArgs(Collective::kAllGather, 6, 1 << 16), &b).ok());
+  EXPECT_EQ(a.algorithm, b.algorithm);
+  EXPECT_EQ(a.est_seconds, b.est_seconds);
+  EXPECT_EQ(a.args.channels, b.args.channels);
+  ASSERT_TRUE(t.Choose(ChoiceArgs(Collective::kAllReduce, 6, 1 << 16), &c).ok());
+  EXPECT_FALSE(c.forced);
+
+  setenv("CHORUS_ALGO", "allreduce=nosuch", 1);
+  Tuner broken(DefaultHostModel());
+  unsetenv("CHORUS_ALGO");
+  EXPECT_FALSE(broken.Choose(ChoiceArgs(Collective::kAllReduce, 4, 16), &c).ok());
+}
+
+TEST(Tuner, FormatsBytes) {
+  EXPECT_EQ(FormatBytes(8), "8B");
+  EXPECT_EQ(FormatBytes(64 << 20), "64MiB");
+  EXPECT_EQ(FormatBytes(1536), "1.5KiB");
+}
+
+}  // namespace
+}  // namespace chorus::tune
