@@ -3,11 +3,13 @@
 // seed. A failure names the whole case.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "algorithms/registry.h"
 #include "chorus/chorus.h"
 #include "support/reference.h"
 #include "support/test_support.h"
@@ -167,12 +169,41 @@ std::vector<Case> Sweep(Collective coll, int nranks) {
   return cases;
 }
 
-using Param = std::tuple<Collective, int, RankMode>;
+// (collective, ranks, mode, algorithm): "auto" lets the tuner choose; every other applicable
+// algorithm is forced through CHORUS_ALGO, so each one runs for real, not only in the verifier.
+using Param = std::tuple<Collective, int, RankMode, std::string>;
+
+std::vector<Param> AllParams() {
+  std::vector<Param> params;
+  for (Collective coll : {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
+                          Collective::kAllToAll, Collective::kBroadcast, Collective::kReduce}) {
+    for (int n : {1, 2, 3, 4, 7, 8}) {
+      params.emplace_back(coll, n, RankMode::kProcesses, "auto");
+      params.emplace_back(coll, n, RankMode::kThreads, "auto");
+      sched::CollArgs args;
+      args.coll = coll;
+      args.nranks = n;
+      args.count = 1024;
+      // CHORUS_TEST_QUICK (the sanitizer runs): the tuner's choice only.
+      if (getenv("CHORUS_TEST_QUICK") != nullptr) continue;
+      for (const sched::Algorithm* a : sched::ApplicableAlgorithms(args)) {
+        // Forced algorithms run as processes (threads share the code paths above).
+        params.emplace_back(coll, n, RankMode::kProcesses, a->name);
+      }
+    }
+  }
+  return params;
+}
 
 class CollectivesTest : public ::testing::TestWithParam<Param> {};
 
 TEST_P(CollectivesTest, MatchesSerialReference) {
-  auto [coll, nranks, mode] = GetParam();
+  auto [coll, nranks, mode, algo] = GetParam();
+  if (algo == "auto") {
+    unsetenv("CHORUS_ALGO");
+  } else {
+    setenv("CHORUS_ALGO", algo.c_str(), 1);
+  }
   std::vector<Case> cases = Sweep(coll, nranks);
   std::string err = RunRanks(nranks, mode, [&](int rank, int n, const chorusUniqueId& id) -> std::string {
     chorusComm_t comm = nullptr;
@@ -181,26 +212,21 @@ TEST_P(CollectivesTest, MatchesSerialReference) {
     std::string failures;
     for (const Case& c : cases) {
       std::string e = RunCase(comm, rank, n, c);
-      if (!e.empty()) { failures = e; break; }
+      if (!e.empty()) { failures = e + " [algorithm " + algo + "]"; break; }
     }
     chorusCommDestroy(comm);
     return failures;
   });
+  unsetenv("CHORUS_ALGO");
   EXPECT_EQ(err, "");
 }
 
 std::string ParamName(const ::testing::TestParamInfo<Param>& info) {
   return std::string(Name(std::get<0>(info.param))) + "_" + std::to_string(std::get<1>(info.param)) + "ranks_" +
-         Name(std::get<2>(info.param));
+         Name(std::get<2>(info.param)) + "_" + std::get<3>(info.param);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Sweep, CollectivesTest,
-    ::testing::Combine(::testing::Values(Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
-                                         Collective::kAllToAll, Collective::kBroadcast, Collective::kReduce),
-                       ::testing::Values(1, 2, 3, 4, 7, 8),
-                       ::testing::Values(RankMode::kProcesses, RankMode::kThreads)),
-    ParamName);
+INSTANTIATE_TEST_SUITE_P(Sweep, CollectivesTest, ::testing::ValuesIn(AllParams()), ParamName);
 
 // The 64 MiB subset: the largest size of the sweep, for the bandwidth collectives.
 TEST(CollectivesLarge, SixtyFourMiB) {
