@@ -1,0 +1,87 @@
+// Fuzzes the topology file reader (topology/xml.h: ReadXmlString, what CHORUS_TOPO_FILE feeds),
+// and, on what it accepts, the code that trusts a read graph: writing it back (the same graph
+// must read back from ToXml, and ToXml must be a fixed point), the text dumps, and path queries
+// on small graphs.
+//
+// Input: the XML text.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_check.h"
+#include "topology/graph.h"
+#include "topology/path.h"
+#include "topology/xml.h"
+
+namespace {
+
+// KNOWN BUG (reproducer: tests/fuzz/known_bugs/topology_xml/, see docs/fuzzing.md): ToXml
+// (xml_write.cc) writes tab, newline and carriage return inside attribute values as they are,
+// and the reader (pugixml's attribute normalisation) reads them back as spaces, so a name or id
+// given as "a&#10;b" does not survive ToXml -> ReadXmlString. Until the writer escapes them
+// (&#9; &#10; &#13;), the round-trip checks skip such graphs, except in the known-bug replay
+// build (CHORUS_FUZZ_KNOWN_BUGS), which must fail on the reproducer.
+bool HasRawWhitespace(const chorus::topo::Graph& g) {
+#ifdef CHORUS_FUZZ_KNOWN_BUGS
+  (void)g;
+  return false;
+#else
+  auto bad = [](const std::string& s) { return s.find_first_of("\t\n\r") != std::string::npos; };
+  if (bad(g.name)) return true;
+  for (const chorus::topo::Node& n : g.nodes()) {
+    if (bad(n.id) || bad(n.name) || bad(n.hostid) || bad(n.pci) || bad(n.group)) return true;
+  }
+  return false;
+#endif
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace chorus;
+  using namespace chorus::topo;
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  Graph g;
+  Status s = ReadXmlString(text, "fuzz.xml", &g);
+  if (!s.ok()) {
+    FUZZ_CHECK(s.code() == chorusInvalidArgument || s.code() == chorusInvalidUsage, s.message());
+    FUZZ_CHECK(s.message().rfind("fuzz.xml", 0) == 0, "error does not name the source: " + s.message());
+    return 0;
+  }
+  s = g.Validate();
+  FUZZ_CHECK(s.ok(), "a graph the reader accepted does not validate: " + s.message());
+
+  const std::string xml = ToXml(g);
+  Graph again;
+  s = ReadXmlString(xml, "written.xml", &again);
+  FUZZ_CHECK(s.ok(), "the reader rejects what ToXml wrote: " + s.message() + "\n" + xml);
+  if (!HasRawWhitespace(g)) {
+    FUZZ_CHECK(again == g, "the graph changed through ToXml and back:\n" + xml);
+    FUZZ_CHECK(ToXml(again) == xml, "ToXml is not a fixed point");
+  }
+
+  (void)ToText(g);
+  for (NodeId n = 0; n < g.num_nodes(); ++n) (void)Describe(g, n);
+  for (const Link& l : g.links()) (void)Describe(g, l);
+
+  // Path queries cost O(nodes * links) each: only on small graphs, from a few sources.
+  if (g.num_nodes() > 0 && g.num_nodes() <= 64 && g.num_links() <= 256) {
+    Router router(g);
+    const NodeId last = g.num_nodes() - 1;
+    std::vector<PathInfo> from = router.From(0);
+    FUZZ_CHECK(from.size() == static_cast<size_t>(g.num_nodes()), "From() size");
+    PathInfo p = router.Between(last, 0);
+    FUZZ_CHECK(p.reachable == from[static_cast<size_t>(last)].reachable, "Between and From disagree on reachability");
+    std::vector<NodeId> targets;
+    for (NodeId n = 0; n < g.num_nodes(); n += 3) targets.push_back(n);
+    std::vector<PathInfo> some = router.FromTo(last, targets);
+    FUZZ_CHECK(some.size() == targets.size(), "FromTo() size");
+    std::vector<Flow> flows;
+    for (NodeId n = 0; n + 1 < g.num_nodes() && flows.size() < 8; n += 2) flows.push_back({n, n + 1});
+    Contention c = router.Share(flows);
+    FUZZ_CHECK(c.flow_bw_gbps.size() == flows.size(), "Share() size");
+    (void)router.NearestSwitches(0);
+  }
+  return 0;
+}
