@@ -35,6 +35,8 @@ class Backend {
   // Gathers `n` doubles from every rank into all[rank * n + i] (on every rank). Only used without a
   // coordinator, to bring the ranks' figures to rank 0.
   virtual CallStatus AllGather(const double* mine, int n, double* all) = 0;
+  // After the last call of a case, before its buffers are freed.
+  virtual void EndCase() {}
 };
 
 }  // namespace chorus::bench

@@ -241,10 +241,9 @@ int64_t CaseBuffers::CountWrong(const Pattern& p, int nranks, bool in_place) con
 void CaseBuffers::Corrupt(bool in_place) {
   const CallBuffers call = Call(in_place);
   if (case_.shape.count == 0 || (case_.coll == Coll::kReduce && rank_ != case_.root)) return;
-  // The most significant byte of element 0 (little endian): a sign/exponent bit, which no
-  // tolerance hides.
-  auto* bytes = static_cast<unsigned char*>(call.recv);
-  bytes[SizeOf(case_.dtype) - 1] ^= 0x40;
+  // Far from any tolerance: v -> -16v (0 -> 64); different from v in every type, wrapping included.
+  const double v = LoadAsDouble(case_.dtype, call.recv, 0);
+  StoreDouble(case_.dtype, call.recv, 0, v == 0.0 ? 64.0 : -16.0 * v);
 }
 
 }  // namespace chorus::bench

@@ -34,7 +34,7 @@ class CaseBuffers {
   void Fill(const Pattern& p, int nranks, bool in_place);
   // Output elements (of this rank) that differ from the expected result; 0 for a reduce's non-root.
   int64_t CountWrong(const Pattern& p, int nranks, bool in_place) const;
-  // Flips a high bit of the first output element (test hook: proves CountWrong can fail).
+  // Replaces the first output element by a wrong value (test hook: proves CountWrong can fail).
   void Corrupt(bool in_place);
 
   std::size_t input_elems() const;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <set>
 
 #include "chorus-bench/channel.h"
 #include "chorus-bench/progress.h"
@@ -214,6 +214,7 @@ int Coordinate(const Options& o, int nranks, RunInfo info, std::vector<Group> gr
 
   const std::vector<Case> cases = MakeCases(o.coll, o.dtypes, o.ops, o.root, SizeSweep(o.sweep), nranks);
   Progress progress(o.progress, static_cast<int>(cases.size()));
+  std::set<std::string> noted;
   for (const Case& c : cases) {
     if (g_interrupted) break;
     std::vector<std::size_t> order(live.size());
@@ -255,10 +256,8 @@ int Coordinate(const Options& o, int nranks, RunInfo info, std::vector<Group> gr
     for (std::size_t g = 0; g < live.size(); ++g) {
       if (groups[g].info.baseline) continue;
       std::puts(TableRow(rows[g], base_rows, layout).c_str());
-      for (const Measure* m : {&rows[g].oop, &rows[g].ip}) {
-        if (m->outcome == Outcome::kError) std::printf("#  error (%s): %s\n", rows[g].Label().c_str(), m->message.c_str());
-      }
     }
+    for (const Row& row : rows) std::fputs(OutcomeNotes(row, &noted).c_str(), stdout);
     std::fflush(stdout);
     for (Row& r : rows) report.rows.push_back(std::move(r));
   }
@@ -278,45 +277,6 @@ int Coordinate(const Options& o, int nranks, RunInfo info, std::vector<Group> gr
     return 130;
   }
   return FinishRun(report, o, primary, baselines);
-}
-
-std::unique_ptr<GroupLauncher> MpiLauncher(const Options& o, int nranks, const std::string& bin_dir) {
-  return std::make_unique<ProcessLauncher>([o, nranks, bin_dir](const std::string& dir, const std::string& name) {
-    ProcSpec p;
-    p.argv = {o.mpirun, "-np", std::to_string(nranks)};
-    if (geteuid() == 0) p.argv.push_back("--allow-run-as-root");
-    // Loopback only, no binding (Chorus' ranks are not bound either), more ranks than cores allowed.
-    for (const char* a : {"--oversubscribe", "--bind-to", "none", "--mca", "btl_tcp_if_include", "lo", "--mca",
-                          "oob_tcp_if_include", "lo"}) {
-      p.argv.push_back(a);
-    }
-    p.argv.insert(p.argv.end(), o.mpirun_args.begin(), o.mpirun_args.end());
-    p.argv.push_back(bin_dir + "/chorus-bench-mpi");
-    for (const std::string& a : WorkerArgs(o)) p.argv.push_back(a);
-    p.argv.insert(p.argv.end(), {"--worker-dir", dir, "--worker-group", name});
-    p.unset_env = {"CHORUS_RANK", "CHORUS_WORLD_SIZE", "CHORUS_UNIQUE_ID"};
-    return std::vector<ProcSpec>{p};
-  });
-}
-
-std::unique_ptr<GroupLauncher> GlooLauncher(const Options& o, int nranks, const std::string& variant,
-                                            const std::string& bin_dir) {
-  return std::make_unique<ProcessLauncher>(
-      [o, nranks, variant, bin_dir](const std::string& dir, const std::string& name) {
-        const std::string store = dir + "/" + name + ".store";
-        mkdir(store.c_str(), 0700);
-        std::vector<ProcSpec> procs;
-        for (int r = 0; r < nranks; ++r) {
-          ProcSpec p;
-          p.argv = {bin_dir + "/chorus-bench-gloo"};
-          for (const std::string& a : WorkerArgs(o)) p.argv.push_back(a);
-          p.argv.insert(p.argv.end(), {"--gloo-store", store, "--gloo-algo", variant, "--worker-dir", dir,
-                                       "--worker-group", name});
-          p.set_env = {{"CHORUS_RANK", std::to_string(r)}, {"CHORUS_WORLD_SIZE", std::to_string(nranks)}};
-          procs.push_back(p);
-        }
-        return procs;
-      });
 }
 
 }  // namespace chorus::bench

@@ -23,9 +23,4 @@ struct Group {
 // Returns the exit code (see FinishRun).
 int Coordinate(const Options& o, int nranks, RunInfo info, std::vector<Group> groups);
 
-// Launchers for the baseline binaries (chorus-bench-mpi, chorus-bench-gloo), found in `bin_dir`.
-std::unique_ptr<GroupLauncher> MpiLauncher(const Options& o, int nranks, const std::string& bin_dir);
-std::unique_ptr<GroupLauncher> GlooLauncher(const Options& o, int nranks, const std::string& variant,
-                                            const std::string& bin_dir);
-
 }  // namespace chorus::bench

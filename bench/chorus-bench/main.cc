@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "chorus-bench/baseline_launch.h"
 #include "chorus-bench/chorus_backend.h"
 #include "chorus-bench/chorus_groups.h"
 #include "chorus-bench/coordinator.h"

@@ -180,4 +180,16 @@ void StoreInt(DType t, void* base, std::size_t idx, int64_t v) {
   }
 }
 
+void StoreDouble(DType t, void* base, std::size_t idx, double v) {
+  switch (t) {
+    case DType::kFloat16: StoreRaw<uint16_t>(base, idx, static_cast<uint16_t>(Encode(kHalf, v))); break;
+    case DType::kBfloat16: StoreRaw<uint16_t>(base, idx, static_cast<uint16_t>(Encode(kBf16, v))); break;
+    case DType::kFloat32: StoreRaw<float>(base, idx, static_cast<float>(v)); break;
+    case DType::kFloat64: StoreRaw<double>(base, idx, v); break;
+    case DType::kF8e4m3: StoreRaw<uint8_t>(base, idx, static_cast<uint8_t>(Encode(kE4M3, v))); break;
+    case DType::kF8e5m2: StoreRaw<uint8_t>(base, idx, static_cast<uint8_t>(Encode(kE5M2, v))); break;
+    default: StoreInt(t, base, idx, static_cast<int64_t>(v)); break;
+  }
+}
+
 }  // namespace chorus::bench

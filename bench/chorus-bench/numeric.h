@@ -38,5 +38,7 @@ double LoadAsDouble(DType t, const void* base, std::size_t idx);
 int64_t LoadAsInt(DType t, const void* base, std::size_t idx);
 // Stores an integer value (exact for the values the benchmark uses).
 void StoreInt(DType t, void* base, std::size_t idx, int64_t v);
+// Stores a value rounded to the type (integers: truncated).
+void StoreDouble(DType t, void* base, std::size_t idx, double v);
 
 }  // namespace chorus::bench

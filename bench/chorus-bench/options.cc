@@ -151,7 +151,9 @@ ParseOutcome ParseOptions(Program program, const std::vector<std::string>& args,
   app.add_option("--json", o.json_path, "write every figure and the environment as JSON");
   app.add_option("--csv", o.csv_path, "write every figure and the environment as CSV");
   if (program == Program::kChorus) {
-    app.add_option("--ranks", o.ranks, "run N processes of this binary (default: 1, or the launcher's ranks)");
+    app.add_option("--ranks", o.ranks,
+                   "run N processes of this binary (with neither --ranks nor --threads: the launcher's "
+                   "ranks, else one rank)");
     app.add_option("-t,--threads,--nthreads", o.threads, "run N ranks as threads of this process");
     app.add_option("--algo", algo, "CHORUS_ALGO for the run: a name, a comma list, or 'all'");
     app.add_option("--algo-list", algo_list, "the names --algo all tries (comma list)");

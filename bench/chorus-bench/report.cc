@@ -110,12 +110,13 @@ int CountErrors(const Report& r, const std::string& label) {
 double MeanRatio(const Report& r, const std::string& label, const std::string& other) {
   std::map<int, double> mine;
   ForLabel(r, label, [&](const Row& row) {
-    if (row.oop.outcome == Outcome::kOk) mine[row.kase.index] = row.oop.time_us;
+    if (row.oop.outcome == Outcome::kOk && row.oop.wrong <= 0) mine[row.kase.index] = row.oop.time_us;
   });
   std::vector<double> ratios;
   ForLabel(r, other, [&](const Row& row) {
     auto it = mine.find(row.kase.index);
-    if (it != mine.end() && row.oop.outcome == Outcome::kOk && row.oop.time_us > 0.0 && it->second > 0.0) {
+    if (it != mine.end() && row.oop.outcome == Outcome::kOk && row.oop.wrong <= 0 && row.oop.time_us > 0.0 &&
+        it->second > 0.0) {
       ratios.push_back(row.oop.time_us / it->second);
     }
   });

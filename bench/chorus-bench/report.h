@@ -91,7 +91,7 @@ int64_t TotalWrong(const Report& r, const std::string& label);  // -1 when nothi
 double AverageBusBw(const Report& r, const std::string& label);  // over every measured placement
 int CountErrors(const Report& r, const std::string& label);
 // Geometric mean over cases of other's out-of-place time divided by label's (= label's busbw over
-// other's; > 1: label is faster).
+// other's; > 1: label is faster), over cases where both were measured and neither had wrong elements.
 double MeanRatio(const Report& r, const std::string& label, const std::string& other);
 
 }  // namespace chorus::bench

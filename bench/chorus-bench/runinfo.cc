@@ -59,6 +59,7 @@ RunInfo DescribeRun(const Options& o, int nranks, const std::string& launch) {
   e.emplace_back("cores", std::to_string(sys.cores));
   e.emplace_back("memory", sys.memory);
   e.emplace_back("kernel", sys.kernel);
+  e.emplace_back("load average", sys.load + " (at start)");
   return info;
 }
 

@@ -41,6 +41,9 @@ SystemInfo GetSystemInfo() {
   const long pages = sysconf(_SC_PHYS_PAGES);
   const long page = sysconf(_SC_PAGESIZE);
   if (pages > 0 && page > 0) info.memory = HumanBytes(static_cast<double>(pages) * static_cast<double>(page));
+  std::ifstream loadavg("/proc/loadavg");
+  std::string l1, l5, l15;
+  if (loadavg >> l1 >> l5 >> l15) info.load = l1 + " " + l5 + " " + l15;
   return info;
 }
 

@@ -13,6 +13,7 @@ struct SystemInfo {
   std::string kernel;  // "Linux 6.1.0-18-amd64 x86_64"
   int cores = 0;       // online logical CPUs
   std::string memory;  // "23.5 GiB"
+  std::string load;    // /proc/loadavg's 1, 5 and 15 minute averages: how busy the machine was
 };
 SystemInfo GetSystemInfo();
 

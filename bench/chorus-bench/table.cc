@@ -92,9 +92,9 @@ std::string TableHeader(const TableLayout& layout) {
     l3 += std::string(2 + kVariantWidth, ' ');
   }
   for (const std::string& b : layout.baselines) {
-    l1 += "  " + Center(b + " out-of-place", 7 + 2 + 6 + 2 + 6);
-    l2 += Printf("  %7s  %6s  %6s", "time", "busbw", "ratio");
-    l3 += Printf("  %7s  %6s  %6s", "(us)", "(GB/s)", "(x)");
+    l1 += "  " + Center(b + " out-of-place", 7 + 2 + 6 + 2 + 6 + 2 + 6);
+    l2 += Printf("  %7s  %6s  %6s  %6s", "time", "busbw", "#wrong", "ratio");
+    l3 += Printf("  %7s  %6s  %6s  %6s", "(us)", "(GB/s)", "", "(x)");
   }
   return l1 + "\n" + l2 + "\n" + l3 + "\n";
 }
@@ -112,15 +112,31 @@ std::string TableRow(const Row& row, const std::vector<const Row*>& baselines, c
     const Row* b = i < baselines.size() ? baselines[i] : nullptr;
     if (b == nullptr || b->oop.outcome != Outcome::kOk) {
       const char* why = b == nullptr ? "-" : b->oop.outcome == Outcome::kError ? "err" : "n/a";
-      s += "  " + Pad(why, 7) + "  " + Pad(why, 6) + "  " + Pad(why, 6);
+      s += "  " + Pad(why, 7) + "  " + Pad(why, 6) + "  " + Pad(why, 6) + "  " + Pad(why, 6);
       continue;
     }
-    s += "  " + FormatNumber(b->oop.time_us, 7) + "  " + FormatNumber(b->oop.busbw, 6);
-    if (row.oop.outcome == Outcome::kOk && b->oop.time_us > 0.0 && row.oop.time_us > 0.0) {
+    s += "  " + FormatNumber(b->oop.time_us, 7) + "  " + FormatNumber(b->oop.busbw, 6) + "  " +
+         (b->oop.wrong < 0 ? "   N/A" : Printf("%6g", static_cast<double>(b->oop.wrong)));
+    // No ratio against a wrong result, on either side.
+    const bool clean = row.oop.wrong <= 0 && b->oop.wrong <= 0;
+    if (clean && row.oop.outcome == Outcome::kOk && b->oop.time_us > 0.0 && row.oop.time_us > 0.0) {
       // busbw ratio = inverse time ratio (same bytes, same factor); defined even when busbw is 0.
       s += "  " + FormatNumber(b->oop.time_us / row.oop.time_us, 6);
     } else {
       s += "  " + Pad("-", 6);
+    }
+  }
+  return s;
+}
+
+std::string OutcomeNotes(const Row& row, std::set<std::string>* seen) {
+  std::string s;
+  for (const Measure* m : {&row.oop, &row.ip}) {
+    const char* where = m == &row.oop ? "out-of-place" : "in-place";
+    if (m->outcome == Outcome::kError) {
+      s += "#  error (" + row.Label() + ", " + where + "): " + m->message + "\n";
+    } else if (m->outcome == Outcome::kUnsupported && seen->insert(row.Label() + m->message).second) {
+      s += "#  n/a (" + row.Label() + ", " + where + "): " + m->message + "\n";
     }
   }
   return s;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 
 #include "chorus-bench/channel.h"
 #include "chorus-bench/progress.h"
@@ -79,6 +80,7 @@ RankResult MeasureCase(Backend& be, const Options& o, const Case& c) {
   }
   MeasurePlacement(be, o, c, p, bufs, false, &r.oop);
   MeasurePlacement(be, o, c, p, bufs, true, &r.ip);
+  be.EndCase();
   return r;
 }
 
@@ -150,6 +152,7 @@ int RunStandalone(Backend& be, const Options& o, RunInfo info, const std::string
     std::fflush(stdout);
   }
   // Per rank and placement: outcome, time, wrong.
+  std::set<std::string> noted;
   constexpr int kFields = 6;
   std::vector<double> all(static_cast<std::size_t>(n) * kFields);
   for (const Case& c : cases) {
@@ -182,9 +185,7 @@ int RunStandalone(Backend& be, const Options& o, RunInfo info, const std::string
     Row row = CombineRanks(c, impl, variant, ranks, o.average);
     progress.Done();
     std::puts(TableRow(row, {}, layout).c_str());
-    for (const Measure* m : {&row.oop, &row.ip}) {
-      if (m->outcome == Outcome::kError) std::printf("#  error: %s\n", m->message.c_str());
-    }
+    std::fputs(OutcomeNotes(row, &noted).c_str(), stdout);
     std::fflush(stdout);
     report.rows.push_back(std::move(row));
   }

@@ -1,0 +1,249 @@
+// chorus-bench end to end: the built binaries run real ranks and their tables are read back. The
+// checks must find zero wrong elements in real runs, and must find the corruption that
+// CHORUS_BENCH_CORRUPT=1 injects.
+#if __has_include("chorus-bench/options.h")
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "chorus-bench/channel.h"
+#include "chorus-bench/spawn.h"
+#include "chorus-bench/sysinfo.h"
+
+namespace chorus::bench {
+namespace {
+
+std::string BinDir() {
+  const char* d = std::getenv("CHORUS_BIN_DIR");
+  return d != nullptr && *d ? d : DirName(SelfExe());
+}
+
+bool Exists(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
+
+struct Result {
+  int code = -1;
+  std::string out;
+};
+
+// Runs argv (with extra environment) through the shell, stdout and stderr together.
+Result Exec(const std::vector<std::string>& argv, const std::string& env = "") {
+  const std::string cmd = (env.empty() ? "" : "env " + env + " ") + ShellJoin(argv) + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+// The table's data lines, split into fields.
+std::vector<std::vector<std::string>> Rows(const std::string& out) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#' || line.find_first_not_of(' ') == std::string::npos) continue;
+    if (line.find_first_of("0123456789") != line.find_first_not_of(' ')) continue;
+    std::istringstream f(line);
+    std::vector<std::string> fields;
+    for (std::string x; f >> x;) fields.push_back(x);
+    rows.push_back(fields);
+  }
+  return rows;
+}
+
+class BenchE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bench_ = BinDir() + "/chorus-bench";
+    if (!Exists(bench_)) GTEST_SKIP() << bench_ << " not built";
+  }
+  std::string bench_;
+};
+
+TEST_F(BenchE2E, AllreduceTwoRanksChecksClean) {
+  const Result r = Exec({bench_, "allreduce", "--ranks", "2", "-b", "8", "-e", "1M", "-c", "1"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("# Out of bounds values : 0 OK"), std::string::npos) << r.out;
+  const auto rows = Rows(r.out);
+  ASSERT_EQ(rows.size(), 18u) << r.out;  // 8 B .. 1 MiB
+  for (const auto& f : rows) {
+    ASSERT_GE(f.size(), 13u);
+    EXPECT_EQ(f[8], "0") << r.out;   // out-of-place #wrong
+    EXPECT_EQ(f[12], "0") << r.out;  // in-place #wrong
+    EXPECT_GT(std::stod(f[5]), 0.0);  // a time was measured
+  }
+  EXPECT_EQ(rows.back()[0], "1048576");
+}
+
+TEST_F(BenchE2E, CorruptionIsCaught) {
+  const Result r = Exec({bench_, "allreduce", "--ranks", "2", "-b", "8", "-e", "64K", "-n", "2", "-w", "0"},
+                       "CHORUS_BENCH_CORRUPT=1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("FAILED"), std::string::npos) << r.out;
+  const auto rows = Rows(r.out);
+  ASSERT_EQ(rows.size(), 14u) << r.out;
+  for (const auto& f : rows) {
+    EXPECT_EQ(f[8], "1") << r.out;  // rank 0's flipped element, counted once
+    EXPECT_EQ(f[12], "1") << r.out;
+  }
+}
+
+TEST_F(BenchE2E, EveryCollectiveTypeAndOpAsThreads) {
+  for (const char* coll : {"allreduce", "allgather", "reducescatter", "alltoall", "broadcast", "reduce", "sendrecv"}) {
+    const Result r = Exec({bench_, coll, "--threads", "3", "-b", "96", "-e", "6K", "-f", "4", "-n", "2", "-w", "1", "-d",
+                          "float,half,bfloat16,int8,uint64,f8e4m3", "-o", "all", "-r", "2"});
+    EXPECT_EQ(r.code, 0) << coll << "\n" << r.out;
+    EXPECT_NE(r.out.find("# Out of bounds values : 0 OK"), std::string::npos) << coll << "\n" << r.out;
+    const bool reduces = std::string(coll).find("reduce") != std::string::npos;
+    EXPECT_EQ(Rows(r.out).size(), (reduces ? 5u : 1u) * 6u * 4u) << coll;  // 96 B .. 6 KiB: 4 sizes
+  }
+}
+
+TEST_F(BenchE2E, JsonAndCsvFiles) {
+  std::string err;
+  const std::string dir = MakeTempDir("bench-e2e-", &err);
+  ASSERT_FALSE(dir.empty()) << err;
+  const Result r = Exec({bench_, "alltoall", "--ranks", "2", "-b", "1K", "-e", "8K", "-n", "2", "-w", "1", "--json",
+                        dir + "/r.json", "--csv", dir + "/r.csv"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream jf(dir + "/r.json");
+  const auto j = nlohmann::json::parse(jf, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["collective"], "alltoall");
+  EXPECT_EQ(j["nranks"], 2);
+  ASSERT_EQ(j["results"].size(), 4u);
+  EXPECT_EQ(j["results"][3]["size"], 8192);
+  EXPECT_EQ(j["results"][3]["out_of_place"]["wrong"], 0);
+  EXPECT_FALSE(j["environment"]["cpu"].get<std::string>().empty());
+  std::ifstream cf(dir + "/r.csv");
+  int lines = 0;
+  for (std::string line; std::getline(cf, line);) ++lines;
+  EXPECT_EQ(lines, 5);
+  RemoveTree(dir);
+}
+
+TEST_F(BenchE2E, AlgorithmsSideBySide) {
+  const Result r = Exec({bench_, "allreduce", "--threads", "2", "-b", "1K", "-e", "4K", "-n", "2", "-w", "1", "--algo",
+                        "all", "--algo-list", "ring,no_such_algorithm"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  const auto rows = Rows(r.out);
+  ASSERT_EQ(rows.size(), 6u) << r.out;
+  EXPECT_EQ(rows[0].back(), "ring");
+  EXPECT_EQ(rows[1].back(), "no_such_algorithm");
+  EXPECT_EQ(rows[1][5], "n/a");  // the library refused it: reported, not a failure
+}
+
+TEST_F(BenchE2E, BadArgumentsExitWithUsage) {
+  EXPECT_EQ(Exec({bench_, "allreduce", "-b", "1X"}).code, 2);
+  EXPECT_EQ(Exec({bench_, "broadcast", "--ranks", "2", "-r", "2"}).code, 2);
+  const Result help = Exec({bench_, "--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--stepfactor"), std::string::npos);
+}
+
+TEST_F(BenchE2E, UnderChorusRun) {
+  const std::string run = BinDir() + "/chorus-run";
+  if (!Exists(run)) GTEST_SKIP() << "chorus-run not built";
+  const Result r = Exec({run, "-n", "2", "--timeout", "120", bench_, "reducescatter", "-b", "64", "-e", "64K", "-n", "2",
+                        "-w", "1", "-d", "int32"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("external launcher"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("# Out of bounds values : 0 OK"), std::string::npos) << r.out;
+  EXPECT_EQ(Rows(r.out).size(), 11u) << r.out;  // printed once, by rank 0
+}
+
+TEST_F(BenchE2E, BaselinesSideBySide) {
+  const bool mpi = Exists(BinDir() + "/chorus-bench-mpi") && system("command -v mpirun >/dev/null 2>&1") == 0;
+  const bool gloo = Exists(BinDir() + "/chorus-bench-gloo");
+  if (!mpi && !gloo) GTEST_SKIP() << "no baseline built";
+  std::string spec = mpi && gloo ? "mpi,gloo:all" : mpi ? "mpi" : "gloo:all";
+  const Result r = Exec({bench_, "allreduce", "--ranks", "2", "-b", "1K", "-e", "64K", "-f", "4", "-n", "2", "-w", "1",
+                        "--baseline", spec});
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::size_t baselines = (mpi ? 1 : 0) + (gloo ? 2 : 0);
+  const auto rows = Rows(r.out);
+  ASSERT_EQ(rows.size(), 4u) << r.out;
+  for (const auto& f : rows) {
+    ASSERT_EQ(f.size(), 13u + 4u * baselines) << r.out;
+    for (std::size_t b = 0; b < baselines; ++b) {
+      EXPECT_EQ(f[13 + 4 * b + 2], "0") << r.out;              // the baseline's #wrong
+      EXPECT_GT(std::stod(f[13 + 4 * b + 3]), 0.0) << r.out;  // ratio
+    }
+  }
+  if (mpi) {
+    EXPECT_NE(r.out.find("baseline mpi"), std::string::npos);
+    EXPECT_NE(r.out.find("ratio chorus/mpi"), std::string::npos);
+    EXPECT_NE(r.out.find("baseline mpi         : out of bounds values 0 OK"), std::string::npos) << r.out;
+  }
+  if (gloo) {
+    EXPECT_NE(r.out.find("ratio chorus/gloo[halving_doubling]"), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(BenchE2E, EveryBaselineCollective) {
+  const bool mpi = Exists(BinDir() + "/chorus-bench-mpi") && system("command -v mpirun >/dev/null 2>&1") == 0;
+  const bool gloo = Exists(BinDir() + "/chorus-bench-gloo");
+  if (!mpi && !gloo) GTEST_SKIP() << "no baseline built";
+  const std::string spec = mpi && gloo ? "mpi,gloo" : mpi ? "mpi" : "gloo";
+  for (const char* coll : {"allgather", "reducescatter", "alltoall", "broadcast", "reduce", "sendrecv"}) {
+    const Result r = Exec({bench_, coll, "--ranks", "3", "-b", "3K", "-e", "12K", "-f", "4", "-n", "2", "-w", "1", "-r",
+                           "1", "-d", "int32,half", "--baseline", spec});
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(r.out.find("err"), std::string::npos) << coll << "\n" << r.out;
+    // int32 rows have baseline figures; half rows are n/a for MPI (no half type), not for Gloo.
+    const auto rows = Rows(r.out);
+    ASSERT_EQ(rows.size(), 4u) << r.out;
+    EXPECT_GT(std::stod(rows[0][16]), 0.0) << coll << "\n" << r.out;
+    if (mpi) {
+      EXPECT_EQ(rows[2][13], "n/a") << coll << "\n" << r.out;
+    }
+    if (mpi && gloo) {
+      EXPECT_GT(std::stod(rows[2][20]), 0.0) << coll << "\n" << r.out;
+    }
+    for (const char* b : {"baseline mpi ", "baseline gloo "}) {
+      const auto at = r.out.find(b);
+      if (at != std::string::npos) {
+        EXPECT_NE(r.out.find("out of bounds values 0 OK", at), std::string::npos) << coll << "\n" << r.out;
+        EXPECT_NE(r.out.find("failed measurements 0", at), std::string::npos) << coll << "\n" << r.out;
+      }
+    }
+  }
+}
+
+TEST_F(BenchE2E, MpiBaselineAlone) {
+  const std::string mpi = BinDir() + "/chorus-bench-mpi";
+  if (!Exists(mpi) || system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no MPI baseline";
+  std::vector<std::string> argv = {"mpirun", "-np", "2"};
+  if (geteuid() == 0) argv.push_back("--allow-run-as-root");
+  for (const char* a : {"--oversubscribe", "--mca", "btl_tcp_if_include", "lo", "--mca", "oob_tcp_if_include", "lo"}) {
+    argv.push_back(a);
+  }
+  argv.push_back(mpi);
+  for (const char* a : {"allgather", "-b", "64", "-e", "64K", "-n", "2", "-w", "1", "-d", "float,half"}) argv.push_back(a);
+  const Result r = Exec(argv);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("# Out of bounds values : 0 OK"), std::string::npos) << r.out;
+  const auto rows = Rows(r.out);
+  ASSERT_EQ(rows.size(), 22u) << r.out;
+  EXPECT_EQ(rows[0][8], "0");
+  EXPECT_EQ(rows[11][5], "n/a");  // MPI has no half type
+}
+
+}  // namespace
+}  // namespace chorus::bench
+#else
+#include <gtest/gtest.h>
+TEST(BenchE2E, NotBuilt) { GTEST_SKIP() << "chorus-bench is not built (CLI11 or nlohmann-json missing)"; }
+#endif
