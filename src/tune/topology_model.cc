@@ -73,15 +73,18 @@ double AccelMemGbps(const Node& n, const topo::LinkCostOptions& o) {
   return n.bw_gbps > 0 ? n.bw_gbps : o.default_accel_mem_bw_gbps;
 }
 
-// Summed memory bandwidth of a host's NUMA nodes (host ranks share it); a node without a host
-// stands alone.
-double HostMemGbps(const Graph& g, NodeId rank_node, const topo::LinkCostOptions& o) {
+// Summed memory bandwidth of a host's NUMA nodes (host ranks share it), or of the rank's node
+// when it has no host; 0 when one of them does not say (detection rarely knows).
+double HostMemGbps(const Graph& g, NodeId rank_node) {
   const Node& n = g.node(rank_node);
   std::vector<NodeId> numas;
   if (n.host != topo::kNoNode) numas = g.NodesOfKind(NodeKind::kNuma, n.host);
-  if (numas.empty()) return n.kind == NodeKind::kNuma && n.bw_gbps > 0 ? n.bw_gbps : o.default_mem_bw_gbps;
+  if (numas.empty()) return n.kind == NodeKind::kNuma ? n.bw_gbps : 0;
   double sum = 0;
-  for (NodeId m : numas) sum += g.node(m).bw_gbps > 0 ? g.node(m).bw_gbps : o.default_mem_bw_gbps;
+  for (NodeId m : numas) {
+    if (!(g.node(m).bw_gbps > 0)) return 0;
+    sum += g.node(m).bw_gbps;
+  }
   return sum;
 }
 
@@ -202,9 +205,15 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
     int key = on_host[static_cast<size_t>(r)] ? (node.host != topo::kNoNode ? node.host : d) : d;
     domain[static_cast<size_t>(r)] = key;
     if (++domain_size[key] < 2) continue;
-    double gbps = on_host[static_cast<size_t>(r)] ? HostMemGbps(g, d, o.link_costs) / o.host_memory_passes
-                                                  : AccelMemGbps(node, o.link_costs) / 2;
-    domain_beta = std::max(domain_beta, 1 / (gbps * 1e9));
+    double beta = 0;
+    if (on_host[static_cast<size_t>(r)]) {
+      // Without memory figures, the calibrated host (DefaultHostModel) stands in.
+      double mem = HostMemGbps(g, d);
+      beta = mem > 0 ? o.host_memory_passes / (mem * 1e9) : host.domain_beta_s_per_byte;
+    } else {
+      beta = 2 / (AccelMemGbps(node, o.link_costs) * 1e9);
+    }
+    domain_beta = std::max(domain_beta, beta);
   }
   if (domain_beta > 0) {
     m.domain = [domain](Rank r) { return domain[static_cast<size_t>(r)]; };

@@ -70,7 +70,9 @@ struct TopologyModel {
 //   of a rank's best paths to the others (its ports: 18 NVLinks, 7 xGMI links, one PCIe link);
 //   host ranks: the calibrated per-core figure.
 // - domain: ranks of one host's memory (host ranks) or of one accelerator (several ranks on a
-//   device) share its memory bandwidth.
+//   device) share its memory bandwidth; a host whose NUMA nodes give no bandwidth (detected
+//   machines) gets the calibrated DefaultHostModel figure: ranks on one NUMA node of a detected
+//   host get exactly DefaultHostModel's costs (the graph adds latency between NUMA nodes).
 // - gamma / copy: accelerators stream 3 / 2 bytes of memory per byte reduced / copied; host
 //   ranks use the calibrated scalar kernels.
 // - switch costs: from the reducing switch every rank reaches, when there is one.

@@ -181,6 +181,44 @@ TEST(TopologyModel, HostRanksUseTheShmCalibrationAndShareMemory) {
   EXPECT_EQ(tm.hints.ranks_per_node, 0);
 }
 
+TEST(TopologyModel, HostWithoutMemoryFiguresIsTheCalibratedHost) {
+  // Detection rarely knows a NUMA node's bandwidth: then the calibrated figures stand.
+  Graph full = Builtin("cpu-2socket"), g;
+  g.name = full.name;
+  for (topo::Node n : full.nodes()) {
+    if (n.kind == topo::NodeKind::kNuma) n.bw_gbps = 0;
+    g.AddNode(n);
+  }
+  for (const topo::Link& l : full.links()) g.AddLink(l);
+  TopologyModel tm = Model(g, Place(g, 4, topo::PlaceOn::kHostCores));
+  const LinkModel host = DefaultHostModel();
+  for (Rank a = 0; a < 4; ++a) {
+    for (Rank b = 0; b < 4; ++b) {
+      if (a == b) continue;
+      EXPECT_EQ(tm.model.link(a, b).alpha_s, host.link(a, b).alpha_s);
+      EXPECT_EQ(tm.model.link(a, b).beta_s_per_byte, host.link(a, b).beta_s_per_byte);
+    }
+  }
+  EXPECT_EQ(tm.model.domain_beta_s_per_byte, host.domain_beta_s_per_byte);
+  EXPECT_EQ(tm.model.endpoint_beta_s_per_byte, host.endpoint_beta_s_per_byte);
+  EXPECT_EQ(tm.model.gamma_s_per_byte, host.gamma_s_per_byte);
+  EXPECT_EQ(tm.model.copy_s_per_byte, host.copy_s_per_byte);
+  EXPECT_EQ(tm.model.pipeline_bytes, host.pipeline_bytes);
+  // So the tuner picks as on the calibrated host.
+  for (double b : {8.0, 64 * kKiB, 16 * kMiB}) {
+    sched::CollArgs a;
+    a.nranks = 4;
+    a.count = static_cast<Count>(b / 4);
+    a.channels = 4;
+    Choice on_graph, calibrated;
+    ASSERT_TRUE(ApplyTopologyHints(tm.hints, DataType::kFloat32, &a).ok());
+    ASSERT_TRUE(Choose(a, tm.model, AlgoOverride(), &on_graph).ok());
+    ASSERT_TRUE(Choose(a, host, AlgoOverride(), &calibrated).ok());
+    EXPECT_STREQ(on_graph.algorithm->name, calibrated.algorithm->name) << b << " B";
+    EXPECT_NEAR(on_graph.est_seconds, calibrated.est_seconds, 1e-12) << b << " B";
+  }
+}
+
 TEST(TopologyModel, RanksSharingAnAcceleratorShareItsMemoryAndPorts) {
   Graph g = Builtin("dgx-h100");
   TopologyModel tm = Model(g, Place(g, 16, topo::PlaceOn::kAccelerators, 2));

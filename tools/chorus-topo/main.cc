@@ -49,13 +49,15 @@ options for --costs and --plan:
   --ranks N          number of ranks (default: one per accelerator, else one per core)
   --host-cores       place ranks on the CPU cores of the first host, not on accelerators
   --channels N       --plan: the most channels the tuner may use (default 4)
+  --coll NAME        --plan: only this collective (allreduce, allgather, ...)
 )";
 
 struct Args {
-  std::string topo, builtin, xml, dot, png, svg;
+  std::string topo, builtin, xml, dot, png, svg, coll;
   int fat_tree = 0;
   int ranks = 0;
   int channels = 4;
+  Collective only = Collective::kAllReduce;  // with --coll
   bool list = false, costs = false, plan = false, quiet = false, host_cores = false;
 };
 
@@ -94,6 +96,9 @@ int Parse(int argc, char** argv, Args* a) {
       ok = value(&a->svg);
     else if (arg == "--ranks")
       ok = value(&num) && ParseInt(num.c_str(), &a->ranks);
+    else if (arg == "--coll")
+      ok = value(&a->coll) && ParseCollective(a->coll.c_str(), &a->only) && a->only != Collective::kSendRecv &&
+           a->only != Collective::kBarrier;
     else if (arg == "--channels")
       ok = value(&num) && ParseInt(num.c_str(), &a->channels);
     else if (arg == "--list")
@@ -249,6 +254,7 @@ Status PrintPlan(const Graph& g, const Args& a) {
               a.channels, a.channels == 1 ? "" : "s", tm.description.c_str());
   const tune::AlgoOverride none;
   for (const PlanColl& pc : kPlanColls) {
+    if (!a.coll.empty() && pc.coll != a.only) continue;
     std::vector<PlanRow> rows;
     Count last = 0;
     for (double size = kPlanMinBytes; size <= kPlanMaxBytes; size *= 2) {
