@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
-#include <unordered_map>
 
 #include "topology/path.h"
 
@@ -122,9 +120,10 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
                          TopologyModel* out) {
   if (!(o.switch_efficiency > 0 && o.switch_efficiency <= 1))
     return InvalidArgument("topology model: switch_efficiency must be in (0, 1]");
-  if (!(o.switch_latencies >= 0) || !std::isfinite(o.switch_latencies) || !(o.host_memory_passes > 0) ||
-      !std::isfinite(o.host_memory_passes) || !(o.accel_overhead_us >= 0) || !std::isfinite(o.accel_overhead_us) ||
-      !(o.pipeline_bytes >= 1) || !std::isfinite(o.pipeline_bytes)) {
+  auto finite_at_least = [](double v, double lo) { return v >= lo && std::isfinite(v); };
+  if (!finite_at_least(o.switch_latencies, 0) || !(o.host_memory_passes > 0) ||
+      !finite_at_least(o.host_memory_passes, 0) || !finite_at_least(o.accel_overhead_us, 0) ||
+      !finite_at_least(o.pipeline_bytes, 1)) {
     return InvalidArgument("topology model: options out of range");
   }
   auto costs = std::make_shared<LinkCosts>();
@@ -257,12 +256,15 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
   }
 
   std::string& desc = tm.description;
-  desc = "model " + m.name + ": " + std::to_string(n) + " ranks (" +
-         (any_accel && any_host ? "accelerators and host cores" : any_accel ? "accelerators" : "host cores") + ")\n";
+  const char* kinds = any_accel && any_host ? "accelerators and host cores"
+                      : any_accel             ? "accelerators"
+                                              : "host cores";
+  desc = "model " + m.name + ": " + std::to_string(n) + " ranks (" + kinds + ")\n";
   desc += "  endpoint (sends + receives per rank): " + Gbps(m.endpoint_beta_s_per_byte) + "\n";
   if (m.domain) desc += "  shared memory domain: " + Gbps(m.domain_beta_s_per_byte) + "\n";
   desc += "  reduce: " + Gbps(m.gamma_s_per_byte) + ", copy: " + Gbps(m.copy_s_per_byte) + "\n";
-  desc += "  ranks per host: " + (h.ranks_per_node > 0 ? std::to_string(h.ranks_per_node) : std::string("flat")) + "\n";
+  desc += "  ranks per host: " +
+          (h.ranks_per_node > 0 ? std::to_string(h.ranks_per_node) : std::string("flat")) + "\n";
   if (h.reducing_switch) {
     desc += "  reducing switch " + h.switch_name + ": " + Us(m.switch_alpha_s) + " + bytes / " +
             Gbps(m.switch_beta_s_per_byte) + " (" + topo::FormatReduceCaps(h.switch_caps) + ")\n";

@@ -97,8 +97,8 @@ int Parse(int argc, char** argv, Args* a) {
     else if (arg == "--ranks")
       ok = value(&num) && ParseInt(num.c_str(), &a->ranks);
     else if (arg == "--coll")
-      ok = value(&a->coll) && ParseCollective(a->coll.c_str(), &a->only) && a->only != Collective::kSendRecv &&
-           a->only != Collective::kBarrier;
+      ok = value(&a->coll) && ParseCollective(a->coll.c_str(), &a->only) &&
+           a->only != Collective::kSendRecv && a->only != Collective::kBarrier;
     else if (arg == "--channels")
       ok = value(&num) && ParseInt(num.c_str(), &a->channels);
     else if (arg == "--list")
@@ -250,8 +250,9 @@ Status PrintPlan(const Graph& g, const Args& a) {
   const int p = static_cast<int>(nodes.size());
   const DataType dtype = DataType::kFloat32;
   const Bytes elem = SizeOf(dtype);
-  std::printf("plan (%s, float32 sum, up to %d channel%s):\n%s", on_accel ? "one rank per accelerator" : "ranks on host CPU cores",
-              a.channels, a.channels == 1 ? "" : "s", tm.description.c_str());
+  std::printf("plan (%s, float32 sum, up to %d channel%s):\n%s",
+              on_accel ? "one rank per accelerator" : "ranks on host CPU cores", a.channels,
+              a.channels == 1 ? "" : "s", tm.description.c_str());
   const tune::AlgoOverride none;
   for (const PlanColl& pc : kPlanColls) {
     if (!a.coll.empty() && pc.coll != a.only) continue;
@@ -286,7 +287,9 @@ Status PrintPlan(const Graph& g, const Args& a) {
       }
     }
     for (const PlanRow& r : rows) {
-      auto range = [](const std::string& lo, const std::string& hi) { return lo == hi ? lo : lo + " .. " + hi; };
+      auto range = [](const std::string& lo, const std::string& hi) {
+        return lo == hi ? lo : lo + " .. " + hi;
+      };
       std::printf("%-14s %-22s %-19s est %-22s busbw %s GB/s\n", Name(pc.coll),
                   range(SizeText(r.lo_bytes), SizeText(r.hi_bytes)).c_str(), r.algo.c_str(),
                   range(Seconds(r.lo_s), Seconds(r.hi_s)).c_str(),
