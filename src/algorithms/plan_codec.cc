@@ -22,11 +22,14 @@ enum HeaderKey {
   kChannelsKey,
   kInPlaceKey,
   kHasOutputKey,
+  kRanksPerNodeKey,
+  kReducingSwitchKey,
   kNumHeaderKeys
 };
 constexpr const char* kHeaderKeys[kNumHeaderKeys] = {
     "chorus-plan", "algorithm", "collective",  "nranks",   "count",    "root",
-    "op",          "elem-size", "chunk-bytes", "channels", "in-place", "has-output"};
+    "op",          "elem-size", "chunk-bytes", "channels", "in-place", "has-output",
+    "ranks-per-node", "reducing-switch"};
 
 constexpr int kNumOpCodes = static_cast<int>(OpCode::kSwitchReduce) + 1;
 
@@ -109,6 +112,10 @@ Problem CheckHeader(const PlanHeader& h) {
   if (a.channels < 1 || a.channels > kMaxPlanChannels) {
     return {kChannelsKey, "channels " + std::to_string(a.channels) + " is out of range " +
                               Range(1, kMaxPlanChannels)};
+  }
+  if (a.ranks_per_node < 0 || a.ranks_per_node > a.nranks) {
+    return {kRanksPerNodeKey, "ranks-per-node " + std::to_string(a.ranks_per_node) + " is out of range " +
+                                  Range(0, a.nranks)};
   }
   return {};
 }
@@ -335,6 +342,13 @@ class Decoder {
         break;
       case kInPlaceKey: CHORUS_RETURN_IF_ERROR(Bool(v, "in-place", &a.in_place)); break;
       case kHasOutputKey: CHORUS_RETURN_IF_ERROR(Bool(v, "has-output", &a.has_output)); break;
+      case kRanksPerNodeKey:
+        CHORUS_RETURN_IF_ERROR(Number(v, "ranks-per-node", 0, kMaxPlanRanks, &n));
+        a.ranks_per_node = static_cast<int>(n);
+        break;
+      case kReducingSwitchKey:
+        CHORUS_RETURN_IF_ERROR(Bool(v, "reducing-switch", &a.has_reducing_switch));
+        break;
       default: break;
     }
     return Status::Ok();
@@ -492,6 +506,8 @@ Status EncodePlan(const std::vector<RankProgram>& programs, const PlanHeader& he
   t += "channels " + std::to_string(a.channels) + "\n";
   t += std::string("in-place ") + (a.in_place ? "true" : "false") + "\n";
   t += std::string("has-output ") + (a.has_output ? "true" : "false") + "\n";
+  t += "ranks-per-node " + std::to_string(a.ranks_per_node) + "\n";
+  t += std::string("reducing-switch ") + (a.has_reducing_switch ? "true" : "false") + "\n";
   size_t total_channels = 0, total_steps = 0;
   for (size_t r = 0; r < programs.size(); ++r) {
     const RankProgram& p = programs[r];

@@ -15,6 +15,8 @@
 //   channels 1
 //   in-place false
 //   has-output true
+//   ranks-per-node 0
+//   reducing-switch false
 //   rank 0 scratch=0 channels=1
 //   rank 0 channel 0: send peer=1 src=in[4+4]
 //   rank 0 channel 0: recv-reduce-send peer=1 ->1 src=in[0+4] dst=out[0+4] final

@@ -252,6 +252,16 @@ void PlanSeeds() {
   a.nranks = 3;
   a.count = 2;
   Write(t, "pairwise-alltoall-3.plan", EncodeGenerated("pairwise", a));
+  a = sched::CollArgs();
+  a.nranks = 4;
+  a.count = 8;
+  a.ranks_per_node = 2;
+  Write(t, "hierarchical-allreduce-2x2.plan", EncodeGenerated("hierarchical", a));
+  a.ranks_per_node = 0;
+  a.nranks = 3;
+  a.has_reducing_switch = true;
+  a.op = ReduceOp::kAvg;
+  Write(t, "switch-offload-allreduce-3.plan", EncodeGenerated("switch_offload", a));
 
   Write(t, "broken-truncated.plan", ring.substr(0, ring.size() * 2 / 3));
   std::string s = ring;

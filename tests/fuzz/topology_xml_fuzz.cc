@@ -1,7 +1,7 @@
-// Fuzzes the topology file reader (topology/xml.h: ReadXmlString, what CHORUS_TOPO_FILE feeds),
-// and, on what it accepts, the code that trusts a read graph: writing it back (the same graph
-// must read back from ToXml, and ToXml must be a fixed point), the text dumps, and path queries
-// on small graphs.
+// Fuzzes the topology file reader (topology/xml.h: ReadXmlString, what CHORUS_TOPO_FILE feeds and
+// what reads the graphs ranks exchange over the bootstrap), and, on what it accepts, the code that
+// trusts a read graph: writing it back (the same graph must read back from ToXml, and ToXml must
+// be a fixed point), the text dumps, and on small graphs path queries and JoinHosts (join.h).
 //
 // Input: the XML text.
 #include <cstdint>
@@ -11,6 +11,8 @@
 
 #include "fuzz_check.h"
 #include "topology/graph.h"
+#include "topology/join.h"
+#include "topology/machines.h"
 #include "topology/path.h"
 #include "topology/xml.h"
 
@@ -82,6 +84,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Contention c = router.Share(flows);
     FUZZ_CHECK(c.flow_bw_gbps.size() == flows.size(), "Share() size");
     (void)router.NearestSwitches(0);
+
+    // The graph as three ranks' views: twice (one host or several, by hostid) and beside a
+    // bundled machine.
+    std::vector<Graph> per_rank = {g, g, MakeCpu2Socket()};
+    Graph joined;
+    std::vector<NodeId> host_of_rank;
+    s = JoinHosts(per_rank, JoinOptions(), &joined, &host_of_rank);
+    if (s.ok()) {
+      FUZZ_CHECK(host_of_rank.size() == per_rank.size(), "JoinHosts: host_of_rank size");
+      for (NodeId h : host_of_rank) {
+        FUZZ_CHECK(h >= 0 && h < joined.num_nodes() && joined.node(h).kind == NodeKind::kHost,
+                   "JoinHosts: a rank's host is not a host node");
+      }
+      s = joined.Validate();
+      FUZZ_CHECK(s.ok(), "JoinHosts returned an invalid graph: " + s.message());
+      Graph joined_again;
+      s = ReadXmlString(ToXml(joined), "joined.xml", &joined_again);
+      FUZZ_CHECK(s.ok(), "the reader rejects a joined graph: " + s.message());
+      FUZZ_CHECK(HasRawWhitespace(joined) || joined_again == joined, "a joined graph changed through ToXml");
+    }
   }
   return 0;
 }

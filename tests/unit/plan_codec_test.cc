@@ -3,6 +3,7 @@
 // problem.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -48,7 +49,8 @@ std::string Diff(const std::vector<RankProgram>& a, const std::vector<RankProgra
 bool SameArgs(const CollArgs& a, const CollArgs& b) {
   return a.coll == b.coll && a.nranks == b.nranks && a.count == b.count && a.root == b.root &&
          a.op == b.op && a.elem_size == b.elem_size && a.chunk_bytes == b.chunk_bytes &&
-         a.channels == b.channels && a.in_place == b.in_place && a.has_output == b.has_output;
+         a.channels == b.channels && a.in_place == b.in_place && a.has_output == b.has_output &&
+         a.ranks_per_node == b.ranks_per_node && a.has_reducing_switch == b.has_reducing_switch;
 }
 
 std::vector<RankProgram> Generate(const Algorithm& algo, const CollArgs& args) {
@@ -65,11 +67,13 @@ TEST(PlanCodec, RoundTripsEveryGenerator) {
   const Collective colls[] = {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
                               Collective::kAllToAll,  Collective::kBroadcast, Collective::kReduce};
   int round_trips = 0;
+  std::set<std::string> covered;
   for (Collective coll : colls) {
     for (int n : {1, 2, 3, 5, 8}) {
       for (Count count : {Count{0}, Count{7}, Count{1000}, (Count{1} << 33) + 5}) {
         for (int channels : {1, 2}) {
           for (bool in_place : {false, true}) {
+           for (bool hints : {false, true}) {
             CollArgs args;
             args.coll = coll;
             args.nranks = n;
@@ -80,10 +84,13 @@ TEST(PlanCodec, RoundTripsEveryGenerator) {
             args.chunk_bytes = count == 1000 ? 256 : 0;
             args.channels = channels;
             args.in_place = in_place;
+            // The topology hints bring in the generators that need them (hierarchical, switch).
+            args.ranks_per_node = hints && n % 2 == 0 ? 2 : 0;
+            args.has_reducing_switch = hints;
             for (const Algorithm* algo : ApplicableAlgorithms(args)) {
               SCOPED_TRACE(std::string(algo->name) + " " + Name(coll) + " n=" + std::to_string(n) +
                            " count=" + std::to_string(count) + " channels=" + std::to_string(channels) +
-                           " in_place=" + std::to_string(in_place));
+                           " in_place=" + std::to_string(in_place) + " hints=" + std::to_string(hints));
               std::vector<RankProgram> programs = Generate(*algo, args);
               PlanHeader header{algo->name, args};
               std::string text;
@@ -106,14 +113,17 @@ TEST(PlanCodec, RoundTripsEveryGenerator) {
                 EXPECT_TRUE(v.ok()) << v.message();
               }
               ++round_trips;
+              covered.insert(algo->name);
             }
+           }
           }
         }
       }
     }
   }
   // Every collective above has at least one generator; a registry that lost them all must fail.
-  EXPECT_GE(round_trips, 6 * 5 * 4 * 2 * 2);
+  EXPECT_GE(round_trips, 6 * 5 * 4 * 2 * 2 * 2);
+  for (const Algorithm& a : Algorithms()) EXPECT_EQ(covered.count(a.name), 1u) << a.name << " was never round-tripped";
 }
 
 // A small valid plan to break: two ranks exchanging one element each way.
@@ -130,6 +140,8 @@ std::string ValidPlan() {
          "channels 1\n"
          "in-place false\n"
          "has-output true\n"
+         "ranks-per-node 0\n"
+         "reducing-switch false\n"
          "# rank 0\n"
          "rank 0 scratch=0 channels=1\n"
          "rank 0 channel 0: copy src=in[0+1] dst=out[0+1]\n"
@@ -211,48 +223,51 @@ TEST(PlanCodec, RejectsMalformedPlans) {
       {"elem-size", Broken("elem-size 4", "elem-size 0"), "plan line 8: elem-size '0' is out of range [1, 64]"},
       {"channels", Broken("channels 1", "channels 1025"), "plan line 10: channels '1025' is out of range [1, 1024]"},
       {"bool", Broken("in-place false", "in-place no"), "plan line 11: in-place 'no' is neither 'true' nor 'false'"},
+      {"ranks per node", Broken("ranks-per-node 0", "ranks-per-node 3"), "plan line 13: ranks-per-node 3 is out of range [0, 2]"},
+      {"switch", Broken("reducing-switch false", "reducing-switch 1"),
+       "plan line 14: reducing-switch '1' is neither 'true' nor 'false'"},
       {"algorithm chars", Broken("hand-made", "hand/made"),
        "plan line 2: algorithm name 'hand/made' has a character outside [A-Za-z0-9_.+-]"},
       {"algorithm long", Broken("hand-made", two_kb), "plan line 2: algorithm name longer than 64 characters"},
       {"rank order", Broken("rank 0 scratch=0 channels=1", "rank 1 scratch=0 channels=1"),
-       "plan line 14: rank 1 out of order (expected rank 0)"},
+       "plan line 16: rank 1 out of order (expected rank 0)"},
       {"rank line", Broken("rank 0 scratch=0 channels=1", "rank 0 channels=1"),
-       "plan line 14: expected 'rank R scratch=S channels=C'"},
+       "plan line 16: expected 'rank R scratch=S channels=C'"},
       {"scratch", Broken("rank 0 scratch=0", "rank 0 scratch=281474976710657"),
-       "plan line 14: scratch '281474976710657' is out of range [0, 281474976710656]"},
+       "plan line 16: scratch '281474976710657' is out of range [0, 281474976710656]"},
       {"rank channels", Broken("rank 0 scratch=0 channels=1", "rank 0 scratch=0 channels=5000"),
-       "plan line 14: channels '5000' is out of range [0, 1024]"},
+       "plan line 16: channels '5000' is out of range [0, 1024]"},
       {"step rank", Broken("rank 0 channel 0: send", "rank 1 channel 0: send"),
-       "plan line 16: step of rank 1 inside rank 0's program"},
+       "plan line 18: step of rank 1 inside rank 0's program"},
       {"step channel", Broken("rank 0 channel 0: send", "rank 0 channel 1: send"),
-       "plan line 16: channel 1 but rank 0 has 1 channel(s)"},
+       "plan line 18: channel 1 but rank 0 has 1 channel(s)"},
       {"step colon", Broken("rank 0 channel 0: send", "rank 0 channel 0 send"),
-       "plan line 16: expected 'rank R channel C: OP ...'"},
-      {"opcode", Broken("send peer=1", "sned peer=1"), "plan line 16: unknown opcode 'sned'"},
-      {"peer range", Broken("send peer=1", "send peer=2"), "plan line 16: peer 2 is out of range [0, 1]"},
+       "plan line 18: expected 'rank R channel C: OP ...'"},
+      {"opcode", Broken("send peer=1", "sned peer=1"), "plan line 18: unknown opcode 'sned'"},
+      {"peer range", Broken("send peer=1", "send peer=2"), "plan line 18: peer 2 is out of range [0, 1]"},
       {"send peer range", Broken("send peer=1", "recv-copy-send peer=1 ->7"),
-       "plan line 16: send peer 7 is out of range [0, 1]"},
+       "plan line 18: send peer 7 is out of range [0, 1]"},
       {"field order", Broken("send peer=1 src=in[0+1]", "send src=in[0+1] peer=1"),
-       "plan line 16: step field 'peer=1' repeated or out of order"},
+       "plan line 18: step field 'peer=1' repeated or out of order"},
       {"field repeated", Broken("send peer=1 src=in[0+1]", "send peer=1 src=in[0+1] src=in[0+1]"),
-       "plan line 16: step field 'src=in[0+1]' repeated or out of order"},
-      {"unknown field", Broken("send peer=1", "send peer=1 fast"), "plan line 16: unknown step field 'fast'"},
-      {"buffer", Broken("src=in[0+1]", "src=inp[0+1]"), "plan line 15: src names unknown buffer 'inp'"},
-      {"slice syntax", Broken("src=in[0+1]", "src=in[0,1]"), "plan line 15: src 'in[0,1]' is not BUF[OFFSET+COUNT]"},
+       "plan line 18: step field 'src=in[0+1]' repeated or out of order"},
+      {"unknown field", Broken("send peer=1", "send peer=1 fast"), "plan line 18: unknown step field 'fast'"},
+      {"buffer", Broken("src=in[0+1]", "src=inp[0+1]"), "plan line 17: src names unknown buffer 'inp'"},
+      {"slice syntax", Broken("src=in[0+1]", "src=in[0,1]"), "plan line 17: src 'in[0,1]' is not BUF[OFFSET+COUNT]"},
       {"slice wraps", Broken("src=in[0+1]", "src=in[18446744073709551615+1]"),
-       "plan line 15: offset '18446744073709551615' is out of range [0, 281474976710656]"},
+       "plan line 17: offset '18446744073709551615' is out of range [0, 281474976710656]"},
       {"slice end", Broken("src=in[0+1]", "src=in[281474976710656+1]"),
-       "plan line 15: src [281474976710656+1] ends beyond 281474976710656 elements"},
+       "plan line 17: src [281474976710656+1] ends beyond 281474976710656 elements"},
       {"flag", Broken("send peer=1", "send peer=1 flag=4294967296"),
-       "plan line 16: flag '4294967296' is out of range [0, 4294967295]"},
-      {"step before rank", Broken("rank 0 scratch=0 channels=1\n", ""), "plan line 14: step before the first rank line"},
-      {"too few ranks", Broken("rank 1 scratch=0 channels=1\n", "end\n"), "plan line 19: 'end' after 1 of 2 ranks"},
+       "plan line 18: flag '4294967296' is out of range [0, 4294967295]"},
+      {"step before rank", Broken("rank 0 scratch=0 channels=1\n", ""), "plan line 16: step before the first rank line"},
+      {"too few ranks", Broken("rank 1 scratch=0 channels=1\n", "end\n"), "plan line 21: 'end' after 1 of 2 ranks"},
       {"too many ranks", Broken("end\n", "rank 2 scratch=0 channels=0\nend\n"),
-       "plan line 23: rank 2 is beyond nranks 2"},
-      {"truncated", ValidPlan().substr(0, ValidPlan().size() - 4), "plan line 23: the plan is truncated (no 'end' line)"},
-      {"after end", ValidPlan() + "rank 0 scratch=0 channels=1\n", "plan line 24: content after 'end'"},
-      {"end args", Broken("\nend\n", "\nend now\n"), "plan line 23: 'end' takes no arguments"},
-      {"junk line", Broken("\n\n", "\nhello\n"), "plan line 18: expected 'rank' or 'end', found 'hello'"},
+       "plan line 25: rank 2 is beyond nranks 2"},
+      {"truncated", ValidPlan().substr(0, ValidPlan().size() - 4), "plan line 25: the plan is truncated (no 'end' line)"},
+      {"after end", ValidPlan() + "rank 0 scratch=0 channels=1\n", "plan line 26: content after 'end'"},
+      {"end args", Broken("\nend\n", "\nend now\n"), "plan line 25: 'end' takes no arguments"},
+      {"junk line", Broken("\n\n", "\nhello\n"), "plan line 20: expected 'rank' or 'end', found 'hello'"},
       {"control bytes", Broken("allgather", std::string("all\x01gather")), "unknown collective 'all\\x01gather'"},
   };
   for (const Malformed& m : cases) {
@@ -271,17 +286,18 @@ TEST(PlanCodec, RejectsMalformedPlans) {
 }
 
 TEST(PlanCodec, CapsTotalChannels) {
-  // 1025 ranks x 1024 channels exceeds the 2^20 channel cap on rank 1024's line.
+  // 1025 ranks x 1024 channels exceeds the 2^20 channel cap on rank 1024's line (line 15 + 1024).
   std::ostringstream t;
   t << "chorus-plan 1\nalgorithm x\ncollective allreduce\nnranks 1025\ncount 0\nroot 0\nop sum\n"
-       "elem-size 4\nchunk-bytes 0\nchannels 1\nin-place false\nhas-output true\n";
+       "elem-size 4\nchunk-bytes 0\nchannels 1\nin-place false\nhas-output true\nranks-per-node 0\n"
+       "reducing-switch false\n";
   for (int r = 0; r < 1025; ++r) t << "rank " << r << " scratch=0 channels=1024\n";
   t << "end\n";
   PlanHeader h;
   std::vector<RankProgram> p;
   Status st = DecodePlan(t.str(), &h, &p);
   EXPECT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("plan line 1037: more than 1048576 channels in all"), std::string::npos)
+  EXPECT_NE(st.message().find("plan line 1039: more than 1048576 channels in all"), std::string::npos)
       << st.message();
 }
 
