@@ -28,19 +28,30 @@ int UsableCores() {
 BackoffPolicy BackoffPolicy::For(int local_ranks) {
   BackoffPolicy p;
   if (local_ranks > UsableCores()) {
-    p.spin_rounds = 16;
-    p.yield_rounds = 200000;
+    p.spin_us = 0;
+    p.yield_us = 100000;
   }
-  p.spin_rounds = static_cast<uint64_t>(EnvInt("CHORUS_SPIN_ROUNDS", static_cast<int64_t>(p.spin_rounds)));
-  p.yield_rounds = static_cast<uint64_t>(EnvInt("CHORUS_YIELD_ROUNDS", static_cast<int64_t>(p.yield_rounds)));
+  p.spin_us = static_cast<uint64_t>(EnvInt("CHORUS_SPIN_US", static_cast<int64_t>(p.spin_us)));
+  p.yield_us = static_cast<uint64_t>(EnvInt("CHORUS_YIELD_US", static_cast<int64_t>(p.yield_us)));
   return p;
 }
 
+namespace {
+uint64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+}  // namespace
+
 void Backoff::Pause() {
-  ++idle_rounds_;
-  if (idle_rounds_ <= policy_.spin_rounds) {
+  // The clock is read every 64 rounds only: polling rounds are tens of nanoseconds.
+  if (idle_rounds_++ == 0) idle_since_ns_ = NowNs();
+  if ((idle_rounds_ & 63) == 0 || policy_.spin_us == 0) now_ns_ = NowNs();
+  const uint64_t idle_us = now_ns_ > idle_since_ns_ ? (now_ns_ - idle_since_ns_) / 1000 : 0;
+  if (idle_us < policy_.spin_us) {
     CpuRelax();
-  } else if (idle_rounds_ <= policy_.spin_rounds + policy_.yield_rounds) {
+  } else if (idle_us < policy_.spin_us + policy_.yield_us) {
     sched_yield();
   } else {
     timespec ts{0, 50 * 1000};  // 50 us: short enough for latency, long enough to free the core

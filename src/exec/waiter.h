@@ -7,11 +7,13 @@
 namespace chorus {
 
 struct BackoffPolicy {
-  uint64_t spin_rounds = 2000;   // busy polls before yielding
-  uint64_t yield_rounds = 2000;  // sched_yield polls before napping
+  // Microseconds of busy polling, then of sched_yield polling, before 50 us naps. Long enough that
+  // a peer a little late (a benchmark's bookkeeping, a page fault) is caught while still spinning.
+  uint64_t spin_us = 200;
+  uint64_t yield_us = 5000;
   // The policy for `local_ranks` ranks sharing this host's usable cores: when there are more ranks
   // than cores, a spinning rank takes the core its peer needs, so yield almost at once.
-  // CHORUS_SPIN_ROUNDS / CHORUS_YIELD_ROUNDS override.
+  // CHORUS_SPIN_US / CHORUS_YIELD_US override.
   static BackoffPolicy For(int local_ranks);
 };
 
@@ -26,6 +28,8 @@ class Backoff {
  private:
   BackoffPolicy policy_;
   uint64_t idle_rounds_ = 0;
+  uint64_t idle_since_ns_ = 0;
+  uint64_t now_ns_ = 0;
 };
 
 // Usable cores of this process (its affinity mask).

@@ -6,6 +6,7 @@
 #include "algorithms/verifier.h"
 #include "core/env.h"
 #include "core/log.h"
+#include "tune/plugin.h"
 #include "tune/simulator.h"
 
 namespace chorus::tune {
@@ -94,7 +95,7 @@ Status ParseAlgoOverride(const std::string& text, AlgoOverride* out) {
 }
 
 Status Choose(const sched::CollArgs& call, const LinkModel& model, const AlgoOverride& force,
-              Choice* out) {
+              Choice* out, const TunerPlugin* plugin) {
   // Whether a call is in place is decided per rank (by its pointers) and changes only local
   // copies, never the messages: price every call out of place so that all ranks choose alike.
   sched::CollArgs base = call;
@@ -121,6 +122,9 @@ Status Choose(const sched::CollArgs& call, const LinkModel& model, const AlgoOve
                        static_cast<double>(base.elem_size);
   // Best candidate per algorithm, in registration order.
   std::vector<Choice> best;
+  // With a plugin: the cheapest chunk size per (algorithm, channels), for its cost table.
+  if (!forced.empty()) plugin = nullptr;
+  std::vector<Choice> priced;
   Status last_error;
   for (const sched::Algorithm* algo : algos) {
     Choice mine;
@@ -161,6 +165,16 @@ Status Choose(const sched::CollArgs& call, const LinkModel& model, const AlgoOve
           mine.args = a;
           mine.est_seconds = sim.seconds;
         }
+        if (plugin != nullptr) {
+          if (priced.empty() || priced.back().algorithm != algo || priced.back().args.channels != channels)
+            priced.emplace_back();
+          Choice& cell = priced.back();
+          if (cell.algorithm == nullptr || sim.seconds < cell.est_seconds) {
+            cell.algorithm = algo;
+            cell.args = a;
+            cell.est_seconds = sim.seconds;
+          }
+        }
       }
     }
     if (mine.algorithm != nullptr) best.push_back(mine);
@@ -173,12 +187,18 @@ Status Choose(const sched::CollArgs& call, const LinkModel& model, const AlgoOve
   for (size_t i = 1; i < best.size(); ++i)
     if (best[i].est_seconds < best[win].est_seconds) win = i;
   *out = best[win];
+  if (plugin != nullptr) {
+    std::vector<int> channel_options;
+    for (int channels : kChannelChoices)
+      if (channels <= std::max(1, call.channels)) channel_options.push_back(channels);
+    ApplyTunerPlugin(*plugin, base, bytes, model, algos, channel_options, priced, out);
+  }
   out->args.in_place = call.in_place;
   out->forced = !forced.empty();
   out->runner_up.clear();
   out->runner_up_seconds = 0;
   for (size_t i = 0; i < best.size(); ++i) {
-    if (i == win) continue;
+    if (best[i].algorithm == out->algorithm) continue;
     if (out->runner_up.empty() || best[i].est_seconds < out->runner_up_seconds) {
       out->runner_up = best[i].algorithm->name;
       out->runner_up_seconds = best[i].est_seconds;
@@ -188,6 +208,7 @@ Status Choose(const sched::CollArgs& call, const LinkModel& model, const AlgoOve
     std::string alt = out->runner_up.empty()
                           ? (out->forced ? std::string(" (forced by CHORUS_ALGO)") : std::string())
                           : " (" + out->runner_up + " " + FormatSeconds(out->runner_up_seconds) + ")";
+    if (!out->plugin.empty()) alt += " [tuner plugin '" + out->plugin + "']";
     CHORUS_INFO(kTune, "%s %s x%d ranks -> %s, est %s%s", Name(base.coll),
                 FormatBytes(bytes).c_str(), base.nranks, Describe(*out).c_str(),
                 FormatSeconds(out->est_seconds).c_str(), alt.c_str());
@@ -197,7 +218,10 @@ Status Choose(const sched::CollArgs& call, const LinkModel& model, const AlgoOve
 
 Tuner::Tuner(LinkModel model) : model_(std::move(model)) {
   force_status_ = ParseAlgoOverride(EnvString("CHORUS_ALGO"), &force_);
+  plugin_ = TunerPlugin::FromEnv();
 }
+
+Tuner::~Tuner() = default;
 
 Status Tuner::Choose(const sched::CollArgs& base, Choice* out) {
   CHORUS_RETURN_IF_ERROR(force_status_);
@@ -214,7 +238,7 @@ Status Tuner::Choose(const sched::CollArgs& base, Choice* out) {
     }
   }
   Choice c;
-  CHORUS_RETURN_IF_ERROR(tune::Choose(base, model_, force_, &c));
+  CHORUS_RETURN_IF_ERROR(tune::Choose(base, model_, force_, &c, plugin_.get()));
   std::lock_guard<std::mutex> lock(mu_);
   cache_.emplace(key, c);
   *out = c;

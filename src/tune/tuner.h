@@ -3,6 +3,8 @@
 // CHORUS_ALGO forces the algorithm: "ring" for every collective, or per collective
 // ("allreduce=rabenseifner,broadcast=chain"; a per-collective entry beats a bare name). A forced
 // algorithm that does not apply to a call is an error, not a silent fallback.
+// CHORUS_TUNER_PLUGIN names a tuner plugin (plugin.h) that may re-rank the model's candidates;
+// CHORUS_ALGO beats it for the collectives it forces.
 //
 // The comm layer owns one Tuner per communicator (decisions are cached per call shape and
 // model) and must call it with the same arguments on every rank: the choice is deterministic, so
@@ -10,6 +12,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <tuple>
@@ -21,6 +24,8 @@
 
 namespace chorus::tune {
 
+class TunerPlugin;
+
 struct Choice {
   const sched::Algorithm* algorithm = nullptr;
   sched::CollArgs args;          // the call's arguments with channels and chunk_bytes chosen
@@ -28,6 +33,7 @@ struct Choice {
   bool forced = false;           // by CHORUS_ALGO
   std::string runner_up;         // best other algorithm ("" when there is none)
   double runner_up_seconds = 0;
+  std::string plugin;            // the tuner plugin consulted ("" when none was)
 };
 
 // CHORUS_ALGO, parsed.
@@ -45,16 +51,19 @@ Status ParseAlgoOverride(const std::string& text, AlgoOverride* out);
 // ignored (chosen), has_output is set per rank, and it is priced out of place whatever in_place
 // says (in-place-ness is per rank and never changes a schedule's messages, so ranks that differ
 // in it still choose alike); out->args carries base's in_place and has_output back. No caching,
-// no environment.
+// no environment. `plugin`, when given, re-ranks the candidates unless `force` names an algorithm.
 Status Choose(const sched::CollArgs& base, const LinkModel& model, const AlgoOverride& force,
-              Choice* out);
+              Choice* out, const TunerPlugin* plugin = nullptr);
 
 class Tuner {
  public:
-  // Reads CHORUS_ALGO; a malformed value is reported by every Choose().
+  // Reads CHORUS_ALGO; a malformed value is reported by every Choose(). Loads CHORUS_TUNER_PLUGIN
+  // (a plugin that fails to load is a WARN, and the model chooses alone).
   explicit Tuner(LinkModel model);
+  ~Tuner();
   Status Choose(const sched::CollArgs& base, Choice* out);
   const LinkModel& model() const { return model_; }
+  const TunerPlugin* plugin() const { return plugin_.get(); }
 
  private:
   using Key = std::tuple<int, Count, Bytes, int, Rank, int, int, bool, int>;
@@ -63,6 +72,7 @@ class Tuner {
   Status force_status_;
   std::mutex mu_;
   std::map<Key, Choice> cache_;
+  std::unique_ptr<TunerPlugin> plugin_;
 };
 
 // "64MiB", "1.5KiB", "12B".

@@ -3,141 +3,20 @@
 // seed. A failure names the whole case.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "algorithms/registry.h"
 #include "chorus/chorus.h"
+#include "support/collective_case.h"
 #include "support/reference.h"
 #include "support/test_support.h"
 
 namespace chorus::testing {
 namespace {
-
-constexpr uint8_t kGuard = 0xA5;
-constexpr size_t kGuardBytes = 64;
-
-struct Case {
-  Collective coll;
-  DataType type;
-  ReduceOp op;
-  size_t count;
-  bool in_place;
-  int root;
-  int misalign;  // bytes added to every buffer address
-  uint64_t seed;
-};
-
-std::string Describe(const Case& c, int nranks) {
-  return std::string(Name(c.coll)) + " " + Name(c.type) + " " + Name(c.op) + " count=" +
-         std::to_string(c.count) + " nranks=" + std::to_string(nranks) + (c.in_place ? " in-place" : " out-of-place") +
-         " root=" + std::to_string(c.root) + " misalign=" + std::to_string(c.misalign) +
-         " seed=" + std::to_string(c.seed);
-}
-
-bool Reduces(Collective c) {
-  return c == Collective::kAllReduce || c == Collective::kReduceScatter || c == Collective::kReduce;
-}
-
-// The value rank r holds at input index i (non-reducing collectives use the min/max pattern: it
-// has more distinct values, so a misplaced block is caught).
-double In(const Case& c, int r, size_t i) {
-  return InputValue(c.type, Reduces(c.coll) ? c.op : ReduceOp::kMax, r, i, c.seed);
-}
-
-chorusResult_t Call(const Case& c, chorusComm_t comm, const void* in, void* out) {
-  auto t = static_cast<chorusDataType_t>(c.type);
-  auto op = static_cast<chorusRedOp_t>(c.op);
-  switch (c.coll) {
-    case Collective::kAllReduce: return chorusAllReduce(in, out, c.count, t, op, comm, nullptr);
-    case Collective::kAllGather: return chorusAllGather(in, out, c.count, t, comm, nullptr);
-    case Collective::kReduceScatter: return chorusReduceScatter(in, out, c.count, t, op, comm, nullptr);
-    case Collective::kAllToAll: return chorusAllToAll(in, out, c.count, t, comm, nullptr);
-    case Collective::kBroadcast: return chorusBroadcast(in, out, c.count, t, c.root, comm, nullptr);
-    case Collective::kReduce: return chorusReduce(in, out, c.count, t, op, c.root, comm, nullptr);
-    default: return chorusInternalError;
-  }
-}
-
-// Runs one case on this rank and checks this rank's output (and the guard bytes around it).
-std::string RunCase(chorusComm_t comm, int rank, int n, const Case& c) {
-  const size_t es = SizeOf(c.type);
-  size_t in_elems = c.count, out_elems = c.count;
-  if (c.coll == Collective::kAllGather) out_elems = c.count * n;
-  if (c.coll == Collective::kReduceScatter) in_elems = c.count * n;
-  if (c.coll == Collective::kAllToAll) in_elems = out_elems = c.count * n;
-
-  // One arena per buffer with guards on both sides.
-  std::vector<uint8_t> in_arena(in_elems * es + 2 * kGuardBytes + 8, kGuard);
-  std::vector<uint8_t> out_arena(out_elems * es + 2 * kGuardBytes + 8, kGuard);
-  uint8_t* in = in_arena.data() + kGuardBytes + c.misalign;
-  uint8_t* out = out_arena.data() + kGuardBytes + c.misalign;
-  for (size_t i = 0; i < in_elems; ++i) Encode(c.type, In(c, rank, i), in, i);
-
-  const void* send = in;
-  void* recv = out;
-  uint8_t* result = out;
-  size_t result_elems = out_elems;
-  if (c.in_place) {
-    switch (c.coll) {
-      case Collective::kAllGather:
-        memcpy(out + rank * c.count * es, in, c.count * es);
-        send = out + rank * c.count * es;
-        break;
-      case Collective::kReduceScatter:
-        recv = in + rank * c.count * es;
-        result = in + rank * c.count * es;
-        break;
-      default:
-        memcpy(out, in, in_elems * es);
-        send = out;
-        break;
-    }
-  }
-  const bool has_output = !(c.coll == Collective::kReduce && rank != c.root);
-  if (!has_output) recv = nullptr;
-  if (c.coll == Collective::kReduce && c.in_place && !has_output) send = out;
-
-  chorusResult_t r = Call(c, comm, send, recv);
-  if (r != chorusSuccess) {
-    return Describe(c, n) + ": " + chorusGetErrorString(r) + ": " + chorusGetLastError(comm);
-  }
-  if (!has_output) return "";
-
-  std::vector<uint8_t> want(result_elems * es);
-  for (size_t i = 0; i < result_elems; ++i) {
-    switch (c.coll) {
-      case Collective::kAllReduce:
-      case Collective::kReduce: ReferenceReduce(c.type, c.op, n, i, c.seed, want.data(), i); break;
-      case Collective::kReduceScatter:
-        ReferenceReduce(c.type, c.op, n, rank * c.count + i, c.seed, want.data(), i);
-        break;
-      case Collective::kAllGather: Encode(c.type, In(c, static_cast<int>(i / c.count), i % c.count), want.data(), i); break;
-      case Collective::kAllToAll: {
-        int src = static_cast<int>(i / c.count);
-        Encode(c.type, In(c, src, rank * c.count + i % c.count), want.data(), i);
-        break;
-      }
-      case Collective::kBroadcast: Encode(c.type, In(c, c.root, i), want.data(), i); break;
-      default: break;
-    }
-  }
-  std::string diff = CompareElements(c.type, result, want.data(), result_elems);
-  if (!diff.empty()) return Describe(c, n) + " on rank " + std::to_string(rank) + ": " + diff;
-  // Nothing outside the output may change.
-  const std::vector<uint8_t>& arena = (c.in_place && c.coll == Collective::kReduceScatter) ? in_arena : out_arena;
-  const uint8_t* lo = arena.data();
-  const uint8_t* body = (c.in_place && c.coll == Collective::kReduceScatter) ? in : out;
-  const size_t body_bytes = ((c.in_place && c.coll == Collective::kReduceScatter) ? in_elems : out_elems) * es;
-  for (const uint8_t* p = lo; p < body; ++p) {
-    if (*p != kGuard) return Describe(c, n) + ": wrote before the output buffer";
-  }
-  for (const uint8_t* p = body + body_bytes; p < lo + arena.size(); ++p) {
-    if (*p != kGuard) return Describe(c, n) + ": wrote past the output buffer";
-  }
-  return "";
-}
 
 // The sampled sweep for one (collective, rank count): every data type x op, with the size,
 // in-place, root and alignment rotating so that every pair of them meets across the sweep.
@@ -167,12 +46,41 @@ std::vector<Case> Sweep(Collective coll, int nranks) {
   return cases;
 }
 
-using Param = std::tuple<Collective, int, RankMode>;
+// (collective, ranks, mode, algorithm): "auto" lets the tuner choose; every other applicable
+// algorithm is forced through CHORUS_ALGO, so each one runs for real, not only in the verifier.
+using Param = std::tuple<Collective, int, RankMode, std::string>;
+
+std::vector<Param> AllParams() {
+  std::vector<Param> params;
+  for (Collective coll : {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
+                          Collective::kAllToAll, Collective::kBroadcast, Collective::kReduce}) {
+    for (int n : {1, 2, 3, 4, 7, 8}) {
+      params.emplace_back(coll, n, RankMode::kProcesses, "auto");
+      params.emplace_back(coll, n, RankMode::kThreads, "auto");
+      sched::CollArgs args;
+      args.coll = coll;
+      args.nranks = n;
+      args.count = 1024;
+      // CHORUS_TEST_QUICK (the sanitizer runs): the tuner's choice only.
+      if (getenv("CHORUS_TEST_QUICK") != nullptr) continue;
+      for (const sched::Algorithm* a : sched::ApplicableAlgorithms(args)) {
+        // Forced algorithms run as processes (threads share the code paths above).
+        params.emplace_back(coll, n, RankMode::kProcesses, a->name);
+      }
+    }
+  }
+  return params;
+}
 
 class CollectivesTest : public ::testing::TestWithParam<Param> {};
 
 TEST_P(CollectivesTest, MatchesSerialReference) {
-  auto [coll, nranks, mode] = GetParam();
+  auto [coll, nranks, mode, algo] = GetParam();
+  if (algo == "auto") {
+    unsetenv("CHORUS_ALGO");
+  } else {
+    setenv("CHORUS_ALGO", algo.c_str(), 1);
+  }
   std::vector<Case> cases = Sweep(coll, nranks);
   std::string err = RunRanks(nranks, mode, [&](int rank, int n, const chorusUniqueId& id) -> std::string {
     chorusComm_t comm = nullptr;
@@ -181,26 +89,21 @@ TEST_P(CollectivesTest, MatchesSerialReference) {
     std::string failures;
     for (const Case& c : cases) {
       std::string e = RunCase(comm, rank, n, c);
-      if (!e.empty()) { failures = e; break; }
+      if (!e.empty()) { failures = e + " [algorithm " + algo + "]"; break; }
     }
     chorusCommDestroy(comm);
     return failures;
   });
+  unsetenv("CHORUS_ALGO");
   EXPECT_EQ(err, "");
 }
 
 std::string ParamName(const ::testing::TestParamInfo<Param>& info) {
   return std::string(Name(std::get<0>(info.param))) + "_" + std::to_string(std::get<1>(info.param)) + "ranks_" +
-         Name(std::get<2>(info.param));
+         Name(std::get<2>(info.param)) + "_" + std::get<3>(info.param);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Sweep, CollectivesTest,
-    ::testing::Combine(::testing::Values(Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
-                                         Collective::kAllToAll, Collective::kBroadcast, Collective::kReduce),
-                       ::testing::Values(1, 2, 3, 4, 7, 8),
-                       ::testing::Values(RankMode::kProcesses, RankMode::kThreads)),
-    ParamName);
+INSTANTIATE_TEST_SUITE_P(Sweep, CollectivesTest, ::testing::ValuesIn(AllParams()), ParamName);
 
 // The 64 MiB subset: the largest size of the sweep, for the bandwidth collectives.
 TEST(CollectivesLarge, SixtyFourMiB) {

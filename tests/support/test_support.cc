@@ -38,7 +38,8 @@ std::string RunThreads(int nranks, const RankBody& body, const chorusUniqueId& i
   return all;
 }
 
-std::string RunProcesses(int nranks, const RankBody& body, const chorusUniqueId& id, int timeout_s) {
+std::string RunProcesses(int nranks, const RankBody& body, const chorusUniqueId& id, int timeout_s,
+                         std::vector<int>* pids_out) {
   std::vector<pid_t> pids(nranks, -1);
   std::vector<int> pipes(nranks, -1);
   fflush(stdout);
@@ -61,6 +62,7 @@ std::string RunProcesses(int nranks, const RankBody& body, const chorusUniqueId&
     pids[r] = pid;
     pipes[r] = fds[0];
   }
+  if (pids_out != nullptr) pids_out->assign(pids.begin(), pids.end());
   std::string all;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   std::vector<bool> done(nranks, false);
@@ -105,12 +107,12 @@ std::string RunProcesses(int nranks, const RankBody& body, const chorusUniqueId&
 
 }  // namespace
 
-std::string RunRanks(int nranks, RankMode mode, const RankBody& body, int timeout_s) {
+std::string RunRanks(int nranks, RankMode mode, const RankBody& body, int timeout_s, std::vector<int>* pids) {
   chorusUniqueId id;
   chorusResult_t r = chorusGetUniqueId(&id);
   if (r != chorusSuccess) return std::string("chorusGetUniqueId: ") + chorusGetErrorString(r);
   if (mode == RankMode::kThreads) return RunThreads(nranks, body, id);
-  std::string result = RunProcesses(nranks, body, id, timeout_s);
+  std::string result = RunProcesses(nranks, body, id, timeout_s, pids);
   // The forked rank 0 adopted the id's listening socket; the parent's copy must not linger.
   ReleaseUniqueId(id);
   return result;

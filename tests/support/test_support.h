@@ -18,7 +18,9 @@ using RankBody = std::function<std::string(int rank, int nranks, const chorusUni
 // Runs `nranks` ranks of `body` with a fresh unique id and waits for all of them (at most
 // `timeout_s`; stragglers are killed and reported). Returns "" when every rank succeeded, else
 // each failing rank's message.
-std::string RunRanks(int nranks, RankMode mode, const RankBody& body, int timeout_s = 120);
+// With `pids`, the ranks' process ids (processes mode) are stored there.
+std::string RunRanks(int nranks, RankMode mode, const RankBody& body, int timeout_s = 120,
+                     std::vector<int>* pids = nullptr);
 
 // Deterministic pseudo-random numbers (splitmix64) for reproducible sweeps.
 class Rng {

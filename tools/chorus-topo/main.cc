@@ -1,5 +1,6 @@
 // chorus-topo: shows the topology Chorus sees (detected, CHORUS_TOPO_FILE, --topo FILE or a
-// built-in machine), writes it as XML or Graphviz, and summarises the link costs the tuner gets.
+// built-in machine), writes it as XML or Graphviz, summarises the link costs the tuner gets and
+// prints what the tuner chooses on it (--plan).
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@
 #include "topology/link_costs.h"
 #include "topology/machines.h"
 #include "topology/xml.h"
+#include "tune/topology_model.h"
+#include "tune/tuner.h"
 
 extern char** environ;
 
@@ -39,18 +42,23 @@ outputs:
   --png OUT, --svg OUT
                      render with Graphviz `dot` (must be on the PATH)
   --costs            print the link-cost summary the tuner uses
+  --plan             print the tuner's choice per collective and size range (float32, sum)
   --quiet            do not print the graph
 
-options for --costs:
+options for --costs and --plan:
   --ranks N          number of ranks (default: one per accelerator, else one per core)
   --host-cores       place ranks on the CPU cores of the first host, not on accelerators
+  --channels N       --plan: the most channels the tuner may use (default 4)
+  --coll NAME        --plan: only this collective (allreduce, allgather, ...)
 )";
 
 struct Args {
-  std::string topo, builtin, xml, dot, png, svg;
+  std::string topo, builtin, xml, dot, png, svg, coll;
   int fat_tree = 0;
   int ranks = 0;
-  bool list = false, costs = false, quiet = false, host_cores = false;
+  int channels = 4;
+  Collective only = Collective::kAllReduce;  // with --coll
+  bool list = false, costs = false, plan = false, quiet = false, host_cores = false;
 };
 
 bool ParseInt(const char* s, int* out) {
@@ -88,10 +96,17 @@ int Parse(int argc, char** argv, Args* a) {
       ok = value(&a->svg);
     else if (arg == "--ranks")
       ok = value(&num) && ParseInt(num.c_str(), &a->ranks);
+    else if (arg == "--coll")
+      ok = value(&a->coll) && ParseCollective(a->coll.c_str(), &a->only) &&
+           a->only != Collective::kSendRecv && a->only != Collective::kBarrier;
+    else if (arg == "--channels")
+      ok = value(&num) && ParseInt(num.c_str(), &a->channels);
     else if (arg == "--list")
       a->list = true;
     else if (arg == "--costs")
       a->costs = true;
+    else if (arg == "--plan")
+      a->plan = true;
     else if (arg == "--quiet")
       a->quiet = true;
     else if (arg == "--host-cores")
@@ -149,7 +164,9 @@ Status Render(const Graph& g, const std::string& format, const std::string& out)
   return s;
 }
 
-Status PrintCosts(const Graph& g, const Args& a) {
+// Places the ranks as --costs and --plan describe: one per accelerator, else on the first
+// host's cores.
+Status Place(const Graph& g, const Args& a, std::vector<NodeId>* nodes, bool* on_accel) {
   PlaceOptions place;
   bool have_gpus = !g.NodesOfKind(NodeKind::kGpu).empty();
   place.on = a.host_cores || !have_gpus ? PlaceOn::kHostCores : PlaceOn::kAccelerators;
@@ -165,15 +182,120 @@ Status PrintCosts(const Graph& g, const Args& a) {
       ranks = std::max(ranks, 1);
     }
   }
+  *on_accel = place.on == PlaceOn::kAccelerators;
+  return PlaceRanks(g, ranks, place, nodes);
+}
+
+Status PrintCosts(const Graph& g, const Args& a) {
   std::vector<NodeId> nodes;
-  CHORUS_RETURN_IF_ERROR(PlaceRanks(g, ranks, place, &nodes));
+  bool on_accel = false;
+  CHORUS_RETURN_IF_ERROR(Place(g, a, &nodes, &on_accel));
   LinkCosts costs;
   CHORUS_RETURN_IF_ERROR(LinkCosts::Compute(g, nodes, LinkCostOptions{}, &costs));
-  std::printf("link costs (%s):\n%s",
-              place.on == PlaceOn::kAccelerators ? "one rank per accelerator" : "ranks on host CPU cores",
+  std::printf("link costs (%s):\n%s", on_accel ? "one rank per accelerator" : "ranks on host CPU cores",
               costs.Summary().c_str());
-  // The lead wires `--plan` here: for each collective, the tuner's chosen algorithm per size
-  // range on `costs` (tune/ owns the choice; this tool only prints it).
+  return Status::Ok();
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  if (s >= 1)
+    std::snprintf(buf, sizeof(buf), "%.3g s", s);
+  else if (s >= 1e-3)
+    std::snprintf(buf, sizeof(buf), "%.3g ms", s * 1e3);
+  else
+    std::snprintf(buf, sizeof(buf), "%.3g us", s * 1e6);
+  return buf;
+}
+
+std::string Bandwidth(double bytes_per_s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.3g", bytes_per_s / 1e9);
+  return buf;
+}
+
+std::string SizeText(double b) {
+  std::string s = tune::FormatBytes(b);
+  size_t unit = s.find_first_not_of("0123456789.");
+  return s.substr(0, unit) + " " + s.substr(unit);
+}
+
+// nccl-tests' convention: `bytes` is the largest buffer of one rank; bus bandwidth scales the
+// algorithm bandwidth (bytes / time) by what an optimal algorithm moves per rank.
+struct PlanColl {
+  Collective coll;
+  bool per_rank;   // the count is per rank's block (bytes / nranks)
+  bool two_ways;   // all-reduce: 2(p-1)/p
+  bool one_way;    // (p-1)/p
+};
+constexpr PlanColl kPlanColls[] = {
+    {Collective::kAllReduce, false, true, false},    {Collective::kAllGather, true, false, true},
+    {Collective::kReduceScatter, true, false, true}, {Collective::kAllToAll, true, false, true},
+    {Collective::kBroadcast, false, false, false},   {Collective::kReduce, false, false, false},
+};
+constexpr double kPlanMinBytes = 8, kPlanMaxBytes = 256.0 * 1024 * 1024;
+
+// One run of consecutive sizes with the same choice.
+struct PlanRow {
+  std::string algo;
+  double lo_bytes = 0, hi_bytes = 0, lo_s = 0, hi_s = 0, lo_busbw = 0, hi_busbw = 0;
+};
+
+Status PrintPlan(const Graph& g, const Args& a) {
+  std::vector<NodeId> nodes;
+  bool on_accel = false;
+  CHORUS_RETURN_IF_ERROR(Place(g, a, &nodes, &on_accel));
+  tune::TopologyModel tm;
+  CHORUS_RETURN_IF_ERROR(tune::ModelFromTopology(g, nodes, tune::TopologyModelOptions{}, &tm));
+  const int p = static_cast<int>(nodes.size());
+  const DataType dtype = DataType::kFloat32;
+  const Bytes elem = SizeOf(dtype);
+  std::printf("plan (%s, float32 sum, up to %d channel%s):\n%s",
+              on_accel ? "one rank per accelerator" : "ranks on host CPU cores", a.channels,
+              a.channels == 1 ? "" : "s", tm.description.c_str());
+  const tune::AlgoOverride none;
+  for (const PlanColl& pc : kPlanColls) {
+    if (!a.coll.empty() && pc.coll != a.only) continue;
+    std::vector<PlanRow> rows;
+    Count last = 0;
+    for (double size = kPlanMinBytes; size <= kPlanMaxBytes; size *= 2) {
+      // Per-rank blocks round down to whole elements, so the size printed is the size priced.
+      const int blocks = pc.per_rank ? p : 1;
+      Count count = static_cast<Count>(size / static_cast<double>(elem) / blocks);
+      if (count == 0 || count == last) continue;
+      last = count;
+      const double bytes = static_cast<double>(count) * static_cast<double>(elem) * blocks;
+      sched::CollArgs args;
+      args.coll = pc.coll;
+      args.nranks = p;
+      args.count = count;
+      args.elem_size = elem;
+      args.channels = a.channels;
+      args.op = ReduceOp::kSum;
+      CHORUS_RETURN_IF_ERROR(tune::ApplyTopologyHints(tm.hints, dtype, &args));
+      tune::Choice c;
+      CHORUS_RETURN_IF_ERROR(tune::Choose(args, tm.model, none, &c));
+      double factor = pc.two_ways ? 2.0 * (p - 1) / p : pc.one_way ? static_cast<double>(p - 1) / p : 1.0;
+      double busbw = c.est_seconds > 0 ? bytes / c.est_seconds * factor : 0;
+      if (rows.empty() || rows.back().algo != c.algorithm->name) {
+        rows.push_back(PlanRow{c.algorithm->name, bytes, bytes, c.est_seconds, c.est_seconds, busbw, busbw});
+      } else {
+        PlanRow& r = rows.back();
+        r.hi_bytes = bytes;
+        r.hi_s = c.est_seconds;
+        r.hi_busbw = busbw;
+      }
+    }
+    for (const PlanRow& r : rows) {
+      auto range = [](const std::string& lo, const std::string& hi) {
+        return lo == hi ? lo : lo + " .. " + hi;
+      };
+      std::printf("%-14s %-22s %-19s est %-22s busbw %s GB/s\n", Name(pc.coll),
+                  range(SizeText(r.lo_bytes), SizeText(r.hi_bytes)).c_str(), r.algo.c_str(),
+                  range(Seconds(r.lo_s), Seconds(r.hi_s)).c_str(),
+                  range(Bandwidth(r.lo_busbw), Bandwidth(r.hi_busbw)).c_str());
+    }
+  }
   return Status::Ok();
 }
 
@@ -228,6 +350,10 @@ int main(int argc, char** argv) {
   }
   if (a.costs) {
     Status s = PrintCosts(g, a);
+    if (!s.ok()) return Fail(s);
+  }
+  if (a.plan) {
+    Status s = PrintPlan(g, a);
     if (!s.ok()) return Fail(s);
   }
   return 0;

@@ -20,9 +20,9 @@ Status FifoWriter::TryPush(const transport::MessageHeader& hdr, const void* data
     sh->tag = hdr.tag;
     sh->msg_bytes = hdr.msg_bytes;
     sh->len = k;
-    memcpy(s + sizeof(SlotHeader), src, k);
+    memcpy(k <= kInlineBytes ? static_cast<void*>(sh->inline_data) : s + sizeof(SlotHeader), src, k);
     ++head_;
-    ctl()->head.store(head_, std::memory_order_release);
+    sh->seq.store(head_, std::memory_order_release);
     src += k;
     n -= k;
     *taken += k;
@@ -32,17 +32,9 @@ Status FifoWriter::TryPush(const transport::MessageHeader& hdr, const void* data
 
 Status FifoReader::TryPeek(transport::MessageHeader* hdr, const void** data, Bytes* n) {
   *n = 0;
-  if (tail_ == head_cached_) {
-    head_cached_ = ctl()->head.load(std::memory_order_acquire);
-    if (tail_ == head_cached_) return Status::Ok();
-  }
-  if (head_cached_ - tail_ > geo_.slots) {
-    return RemoteError("shared-memory FIFO corrupted: head " + std::to_string(head_cached_) +
-                       " is more than " + std::to_string(geo_.slots) + " slots past tail " +
-                       std::to_string(tail_));
-  }
   const char* s = slot(tail_);
   const auto* sh = reinterpret_cast<const SlotHeader*>(s);
+  if (sh->seq.load(std::memory_order_acquire) != tail_ + 1) return Status::Ok();
   // The slot lives in memory a peer writes: check before trusting it.
   uint64_t len = sh->len;
   if (len == 0 || len > geo_.slot_bytes || consumed_ >= len) {
@@ -50,7 +42,7 @@ Status FifoReader::TryPeek(transport::MessageHeader* hdr, const void** data, Byt
   }
   hdr->tag = sh->tag;
   hdr->msg_bytes = sh->msg_bytes;
-  *data = s + sizeof(SlotHeader) + consumed_;
+  *data = (len <= kInlineBytes ? reinterpret_cast<const char*>(sh->inline_data) : s + sizeof(SlotHeader)) + consumed_;
   *n = len - consumed_;
   return Status::Ok();
 }

@@ -1,8 +1,9 @@
 // A single-producer single-consumer FIFO of slots laid out in shared memory.
 //
-// head counts slots the sender has published, tail counts slots the receiver has released; both
-// only grow. The sender owns head and each slot's contents until it publishes them (release); the
-// receiver owns tail. Each counter sits on its own cache line so the two sides do not false-share.
+// A slot is published by writing its sequence number (slot index + 1, counting from the FIFO's
+// start) last, with release: the receiver polls the header line of the slot it expects next, so
+// a small message costs one cache-line transfer (its bytes ride inline in that same line). tail
+// counts slots the receiver has released; the sender reads it only when the FIFO looks full.
 #pragma once
 
 #include <atomic>
@@ -14,19 +15,21 @@
 namespace chorus::shm {
 
 struct alignas(64) FifoControl {
-  std::atomic<uint64_t> head;
-  char pad0[64 - sizeof(std::atomic<uint64_t>)];
+  char reserved[64];  // keeps tail off the line that precedes the FIFO in the segment
   std::atomic<uint64_t> tail;
   char pad1[64 - sizeof(std::atomic<uint64_t>)];
 };
 static_assert(sizeof(FifoControl) == 128);
 static_assert(std::atomic<uint64_t>::is_always_lock_free, "shm FIFOs need lock-free 64-bit atomics");
 
+constexpr uint64_t kInlineBytes = 32;
+
 struct alignas(64) SlotHeader {
+  std::atomic<uint64_t> seq;  // published last: slot index + 1
   uint64_t tag;
   uint64_t msg_bytes;
-  uint64_t len;  // data bytes in this slot
-  char pad[40];
+  uint64_t len;                       // data bytes in this slot
+  unsigned char inline_data[kInlineBytes];  // the data when len <= kInlineBytes
 };
 static_assert(sizeof(SlotHeader) == 64);
 
@@ -50,7 +53,7 @@ class FifoWriter final : public transport::SendQueue {
   }
   char* base_ = nullptr;
   FifoGeometry geo_;
-  uint64_t head_ = 0;         // our copy: only we write head
+  uint64_t head_ = 0;         // slots published so far
   uint64_t tail_cached_ = 0;  // last tail we read; refreshed only when the FIFO looks full
 };
 
@@ -70,7 +73,6 @@ class FifoReader final : public transport::RecvQueue {
   char* base_ = nullptr;
   FifoGeometry geo_;
   uint64_t tail_ = 0;
-  uint64_t head_cached_ = 0;
   uint64_t consumed_ = 0;  // bytes of the current slot already released
 };
 
