@@ -57,6 +57,13 @@ std::string FormatNumber(double value, int width) {
   return Printf("%*.1e", width, value);
 }
 
+std::string FormatRatio(double value) {
+  // Small ratios keep two significant digits instead of rounding to 0.00.
+  if (value >= 0.01) return FormatNumber(value, 6);
+  if (value >= 0.0001) return Printf("%6.4f", value);
+  return Printf("%6.0e", value);
+}
+
 std::string Preamble(const RunInfo& info) {
   std::string s;
   s += "# Collective test starting: chorus-bench " + info.collective + "\n";
@@ -121,7 +128,7 @@ std::string TableRow(const Row& row, const std::vector<const Row*>& baselines, c
     const bool clean = row.oop.wrong <= 0 && b->oop.wrong <= 0;
     if (clean && row.oop.outcome == Outcome::kOk && b->oop.time_us > 0.0 && row.oop.time_us > 0.0) {
       // busbw ratio = inverse time ratio (same bytes, same factor); defined even when busbw is 0.
-      s += "  " + FormatNumber(b->oop.time_us / row.oop.time_us, 6);
+      s += "  " + FormatRatio(b->oop.time_us / row.oop.time_us);
     } else {
       s += "  " + Pad("-", 6);
     }

@@ -19,6 +19,8 @@ struct TableLayout {
 // nccl-tests' number format: `width` characters, 2 decimals while they fit, then 1, then 0, then
 // exponent notation.
 std::string FormatNumber(double value, int width);
+// A ratio in 6 characters: FormatNumber down to 0.01, then 0.0034, then 3e-05 (never 0.00).
+std::string FormatRatio(double value);
 
 std::string Preamble(const RunInfo& info);       // "#" lines: command, settings, machine, ranks
 std::string TableHeader(const TableLayout& layout);

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -63,6 +64,13 @@ std::vector<std::vector<std::string>> Rows(const std::string& out) {
   return rows;
 }
 
+// A table field as a number; NaN when it is not one (so a comparison fails and prints the table).
+double Num(const std::string& field) {
+  char* end = nullptr;
+  const double v = std::strtod(field.c_str(), &end);
+  return end != field.c_str() && *end == '\0' ? v : std::nan("");
+}
+
 class BenchE2E : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -82,7 +90,7 @@ TEST_F(BenchE2E, AllreduceTwoRanksChecksClean) {
     ASSERT_GE(f.size(), 13u);
     EXPECT_EQ(f[8], "0") << r.out;   // out-of-place #wrong
     EXPECT_EQ(f[12], "0") << r.out;  // in-place #wrong
-    EXPECT_GT(std::stod(f[5]), 0.0);  // a time was measured
+    EXPECT_GT(Num(f[5]), 0.0);  // a time was measured
   }
   EXPECT_EQ(rows.back()[0], "1048576");
 }
@@ -179,7 +187,7 @@ TEST_F(BenchE2E, BaselinesSideBySide) {
     ASSERT_EQ(f.size(), 13u + 4u * baselines) << r.out;
     for (std::size_t b = 0; b < baselines; ++b) {
       EXPECT_EQ(f[13 + 4 * b + 2], "0") << r.out;              // the baseline's #wrong
-      EXPECT_GT(std::stod(f[13 + 4 * b + 3]), 0.0) << r.out;  // ratio
+      EXPECT_GT(Num(f[13 + 4 * b + 3]), 0.0) << r.out;  // ratio
     }
   }
   if (mpi) {
@@ -202,24 +210,40 @@ TEST_F(BenchE2E, EveryBaselineCollective) {
                            "1", "-d", "int32,half", "--baseline", spec});
     ASSERT_EQ(r.code, 0) << r.out;
     // int32 rows have baseline figures; half rows are n/a for MPI (no half type), not for Gloo.
+    // Gloo's ReduceScatterHalvingDoubling sometimes returns wrong elements (a Gloo bug, reproduced
+    // without chorus-bench: docs/benchmarks.md): there the benchmark must show them and give no
+    // ratio, which is what this checks instead of a clean result.
+    const bool gloo_may_be_wrong = std::string(coll) == "reducescatter";
     const auto rows = Rows(r.out);
     for (const auto& f : rows) {
       for (const auto& x : f) EXPECT_NE(x, "err") << coll << "\n" << r.out;
     }
     ASSERT_EQ(rows.size(), 4u) << r.out;
-    EXPECT_GT(std::stod(rows[0][16]), 0.0) << coll << "\n" << r.out;
-    if (mpi) {
-      EXPECT_EQ(rows[2][13], "n/a") << coll << "\n" << r.out;
-    }
-    if (mpi && gloo) {
-      EXPECT_GT(std::stod(rows[2][20]), 0.0) << coll << "\n" << r.out;
+    const std::size_t mpi_at = 13, gloo_at = mpi ? 17 : 13;
+    for (const auto& f : rows) {
+      if (mpi && f[2] == "int32") {
+        EXPECT_EQ(f[mpi_at + 2], "0") << coll << "\n" << r.out;
+        EXPECT_GT(Num(f[mpi_at + 3]), 0.0) << coll << "\n" << r.out;
+      }
+      if (mpi && f[2] == "half") {
+        EXPECT_EQ(f[mpi_at], "n/a") << coll << "\n" << r.out;
+      }
+      if (!gloo) continue;
+      if (f[gloo_at + 2] == "0") {
+        EXPECT_GT(Num(f[gloo_at + 3]), 0.0) << coll << "\n" << r.out;
+      } else {
+        EXPECT_TRUE(gloo_may_be_wrong) << coll << "\n" << r.out;
+        EXPECT_GT(Num(f[gloo_at + 2]), 0.0) << coll << "\n" << r.out;  // the count shows
+        EXPECT_EQ(f[gloo_at + 3], "-") << coll << "\n" << r.out;       // and no ratio
+      }
     }
     for (const char* b : {"baseline mpi ", "baseline gloo "}) {
       const auto at = r.out.find(b);
-      if (at != std::string::npos) {
+      if (at == std::string::npos) continue;
+      if (!gloo_may_be_wrong || std::string(b) == "baseline mpi ") {
         EXPECT_NE(r.out.find("out of bounds values 0 OK", at), std::string::npos) << coll << "\n" << r.out;
-        EXPECT_NE(r.out.find("failed measurements 0", at), std::string::npos) << coll << "\n" << r.out;
       }
+      EXPECT_NE(r.out.find("failed measurements 0", at), std::string::npos) << coll << "\n" << r.out;
     }
   }
 }

@@ -114,6 +114,9 @@ TEST(BenchTable, NumberFormatMatchesNcclTests) {
   EXPECT_EQ(FormatNumber(9.44, 7), "   9.44");
   EXPECT_EQ(FormatNumber(12345.0, 7), "12345.0");
   EXPECT_EQ(FormatNumber(123456.0, 7), " 123456");
+  EXPECT_EQ(FormatRatio(1.5), "  1.50");
+  EXPECT_EQ(FormatRatio(0.0034), "0.0034");
+  EXPECT_EQ(FormatRatio(0.00003), " 3e-05");
 }
 
 // Column start offsets of whitespace-separated fields.
