@@ -24,6 +24,10 @@ def human(n):
         n /= 1024
 
 
+def ratio(v):
+    return f"{v:.2f}" if v >= 0.01 else f"{v:.2g}"
+
+
 def cell(m, key):
     if m is None or m.get("status") != "ok":
         return "n/a" if m is not None and m.get("status") == "unsupported" else "err"
@@ -59,7 +63,7 @@ def main(argv):
             cells += [cell(om, "busbw_GBps")]
             mm = me and me["out_of_place"]
             ok = all(x is not None and x.get("status") == "ok" and (x.get("wrong") or 0) <= 0 for x in (om, mm))
-            cells.append(f"{om['time_us'] / mm['time_us']:.2f}" if ok and mm["time_us"] > 0 else "-")
+            cells.append(ratio(om["time_us"] / mm["time_us"]) if ok and mm["time_us"] > 0 else "-")
         print("| " + " | ".join(cells) + " |")
     ratios = rep.get("ratios_geomean_oop", {})
     if ratios:
