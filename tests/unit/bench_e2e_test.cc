@@ -187,7 +187,8 @@ TEST_F(BenchE2E, BaselinesSideBySide) {
     ASSERT_EQ(f.size(), 13u + 4u * baselines) << r.out;
     for (std::size_t b = 0; b < baselines; ++b) {
       EXPECT_EQ(f[13 + 4 * b + 2], "0") << r.out;              // the baseline's #wrong
-      EXPECT_GT(Num(f[13 + 4 * b + 3]), 0.0) << r.out;  // ratio
+      // The ratio: a number (printed with 2 decimals, so a heavily loaded machine may show 0.00).
+      EXPECT_GE(Num(f[13 + 4 * b + 3]), 0.0) << r.out;
     }
   }
   if (mpi) {

@@ -1,5 +1,6 @@
 #include "transports/shm/shm_transport.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -55,6 +56,25 @@ std::string NewSegmentName(Rank rank) {
   return buf;
 }
 
+// A process killed between creating its segment and unlinking it (a short window in Create)
+// leaves the segment behind; its name carries the creator's pid, so the next communicator on this
+// host removes segments whose creator no longer exists.
+void ReapStaleSegments() {
+  DIR* d = opendir("/dev/shm");
+  if (d == nullptr) return;
+  while (dirent* e = readdir(d)) {
+    int pid = 0;
+    if (sscanf(e->d_name, "chorus-%d-", &pid) != 1 || pid <= 0) continue;
+    if (kill(pid, 0) != 0 && errno == ESRCH) {
+      std::string name = std::string("/") + e->d_name;
+      if (shm_unlink(name.c_str()) == 0) {
+        CHORUS_INFO(kTransport, "removed %s, left by process %d which no longer exists", name.c_str(), pid);
+      }
+    }
+  }
+  closedir(d);
+}
+
 }  // namespace
 
 ShmOptions ShmOptionsFromEnv(int channels) {
@@ -92,6 +112,7 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
   c->segments_.resize(nranks);
   c->pids_.assign(nranks, 0);
 
+  ReapStaleSegments();
   // 1. Our segment: our inbound FIFOs from every rank (ourselves included, for sends to self).
   std::string name = NewSegmentName(rank);
   int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
