@@ -279,6 +279,7 @@ Status Engine::Run() {
   const auto deadline = Clock::now() + std::chrono::milliseconds(params_.timeout_ms);
   Backoff backoff(params_.backoff);
   uint64_t idle = 0;
+  auto next_check = Clock::now();
   for (;;) {
     bool all_done = true;
     bool progressed = false;
@@ -300,7 +301,14 @@ Status Engine::Run() {
       idle = 0;
     } else {
       backoff.Pause();
-      if ((++idle & 0x3ff) == 0) CHORUS_RETURN_IF_ERROR(CheckStuck(channels, deadline));
+      // By time, not by rounds: on a loaded machine one yield can take milliseconds.
+      if ((++idle & 0x3f) == 0) {
+        const auto now = Clock::now();
+        if (now >= next_check) {
+          CHORUS_RETURN_IF_ERROR(CheckStuck(channels, deadline));
+          next_check = now + std::chrono::milliseconds(10);
+        }
+      }
     }
   }
 }

@@ -247,7 +247,9 @@ Status ShmConnections::PeerStatus(Rank peer) {
   }
   int pid = pids_[peer];
   if (pid > 0 && pid != getpid() && !ProcessAlive(pid)) {
-    return RemoteError("rank " + std::to_string(peer) + " (pid " + std::to_string(pid) + ") died");
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);  // shm peers share this host
+    return RemoteError("rank " + std::to_string(peer) + " (pid " + std::to_string(pid) + " on host " + host + ") died");
   }
   return Status::Ok();
 }
