@@ -474,7 +474,10 @@ Status TcpBootstrap::JoinAsMember() {
           return true;
         }
         if (c.closed()) {
-          *st = PeerClosed(0, c);
+          // The root closes silently on a wrong secret: say what that usually means.
+          *st = RemoteError(PeerClosed(0, c).message() +
+                            " before sending the rank table: rank 0 refused this rank (are the unique id / "
+                            "CHORUS_SECRET the same on every rank? rank 0 logs why) or failed");
           return true;
         }
         return false;
