@@ -28,6 +28,21 @@ class SendQueue {
   // many bytes were accepted (0 when the queue is full). Consecutive calls for one message must
   // pass consecutive data.
   virtual Status TryPush(const MessageHeader& hdr, const void* data, Bytes n, Bytes* taken) = 0;
+
+  // Single copy. A queue whose receiver can read this rank's memory directly (another process
+  // through process_vm_readv, or a thread of this process) takes a reference instead of the bytes,
+  // so the receiver copies them once, straight out of our buffer. ref_min_bytes() is the smallest
+  // piece worth a reference (0: this queue takes no references).
+  virtual Bytes ref_min_bytes() const { return 0; }
+  // Appends a reference to the next `n` bytes of a message at `data`, which must stay valid and
+  // unchanged until Released(*ticket). *ticket == 0 when the queue is full (nothing was posted).
+  virtual Status TryPushRef(const MessageHeader& hdr, const void* data, Bytes n, uint64_t* ticket) {
+    (void)hdr, (void)data, (void)n;
+    *ticket = 0;
+    return Status::Ok();
+  }
+  // True once the receiver is done with the memory of reference `ticket` and of every earlier one.
+  virtual bool Released(uint64_t ticket) { (void)ticket; return true; }
 };
 
 // One peer -> this rank, on one channel.
@@ -35,10 +50,15 @@ class RecvQueue {
  public:
   virtual ~RecvQueue() = default;
   // The next contiguous bytes that have arrived (at most one slot), without blocking: *n == 0 when
-  // nothing has. The data stays valid until Consume.
+  // nothing has. The data stays valid until Consume. *data == nullptr when the bytes are a
+  // reference to the sender's memory (SendQueue::TryPushRef): only ReadInto can take them.
   virtual Status TryPeek(MessageHeader* hdr, const void** data, Bytes* n) = 0;
   // Releases the first `n` bytes returned by the last TryPeek.
   virtual void Consume(Bytes n) = 0;
+  // Copies the first `n` bytes returned by the last TryPeek into `dst`, then releases them. Fails
+  // (chorusRemoteError) when a referenced sender's memory cannot be read: the sender died, or the
+  // reference is malformed.
+  virtual Status ReadInto(void* dst, Bytes n) = 0;
 };
 
 // All of one rank's connections of one kind.

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,17 @@ struct PendingSend {
   Bytes total;
   Bytes sent = 0;
   Bytes ready;  // bytes of data that may be sent: grows while a fused step is still receiving
+  // Single copy: data[released, sent) may still be read by the receiver through references, the
+  // last of which is `ticket` (0: none outstanding).
+  Bytes released = 0;
+  uint64_t ticket = 0;
+  bool finished() const { return sent == total && ticket == 0; }
 };
+
+// A referenced piece is received in grains: copies in large ones (few system calls), reductions
+// in ones that stay in the core's L2 between the copy and the reduction.
+constexpr Bytes kRefCopyGrain = 1 << 20;
+constexpr Bytes kRefReduceGrain = 128 * 1024;
 
 struct ChannelState {
   int index = 0;
@@ -56,6 +67,9 @@ class Engine {
   Bytes Length(const Slice& s) const { return s.count * esize_; }
 
   Status ProgressSends(ChannelState& ch, bool* progressed);
+  // Pushes what is ready of `s`: copies into the queue, or references to large pieces.
+  Status Push(PendingSend& s, bool* progressed);
+  char* Staging();
   // Advances the channel's current step as far as possible without blocking.
   Status ProgressStep(ChannelState& ch, bool* progressed, bool* step_done);
   Status ProgressReceive(ChannelState& ch, const Step& step, bool* progressed, bool* step_done);
@@ -72,6 +86,13 @@ class Engine {
   const ReduceOp redop_;
 };
 
+char* Engine::Staging() {
+  // Per thread, kept across calls: a fresh buffer per call would pay its page faults every time.
+  thread_local std::unique_ptr<char[]> staging;
+  if (!staging) staging.reset(new char[kRefReduceGrain]);
+  return staging.get();
+}
+
 void Engine::Finalize(char* dst, Bytes len) const {
   if (params_.op == ReduceOp::kAvg && len > 0) {
     host::DivideBy(dst, len / esize_, params_.dtype, program_.nranks);
@@ -80,7 +101,7 @@ void Engine::Finalize(char* dst, Bytes len) const {
 
 bool Engine::WriteBlockedBySend(const ChannelState& ch, const char* dst, Bytes len) const {
   for (const auto& s : ch.sends) {
-    const char* lo = s.data + s.sent;
+    const char* lo = s.data + s.released;
     const char* hi = s.data + s.total;
     if (lo < dst + len && dst < hi) return true;
   }
@@ -101,22 +122,50 @@ Status Engine::ProgressSends(ChannelState& ch, bool* progressed) {
   };
   for (auto it = ch.sends.begin(); it != ch.sends.end();) {
     PendingSend& s = *it;
-    if (nblocked == 8 || is_blocked(s.queue)) { ++it; continue; }
-    if (s.sent < s.ready) {
-      Bytes taken = 0;
-      transport::MessageHeader hdr{params_.tag, s.total};
-      CHORUS_RETURN_IF_ERROR(s.queue->TryPush(hdr, s.data + s.sent, s.ready - s.sent, &taken));
-      s.sent += taken;
-      if (taken > 0) *progressed = true;
+    if (s.ticket != 0 && s.queue->Released(s.ticket)) {
+      s.ticket = 0;
+      s.released = s.sent;
+      *progressed = true;
     }
-    if (s.sent == s.total) {
+    if (s.sent < s.total) {
+      if (nblocked == 8 || is_blocked(s.queue)) { ++it; continue; }
+      if (s.sent < s.ready) CHORUS_RETURN_IF_ERROR(Push(s, progressed));
+    }
+    if (s.finished()) {
       if (ch.forward == &s) ch.forward = nullptr;
       it = ch.sends.erase(it);
       continue;
     }
-    blocked[nblocked++] = s.queue;
+    // Sent in full, waiting only for the receiver to release references: later messages on the
+    // same queue may go.
+    if (s.sent < s.total) blocked[nblocked++] = s.queue;
     ++it;
   }
+  return Status::Ok();
+}
+
+Status Engine::Push(PendingSend& s, bool* progressed) {
+  transport::MessageHeader hdr{params_.tag, s.total};
+  const Bytes ref_min = s.queue->ref_min_bytes();
+  // Large messages go by reference, in pieces as they become ready (a fused step forwards what it
+  // has received so far); the tail of a message shorter than a piece is a reference too, so that
+  // the whole message is copied once.
+  if (ref_min > 0 && s.total >= ref_min) {
+    const Bytes avail = s.ready - s.sent;
+    if (avail < ref_min && s.ready < s.total) return Status::Ok();
+    uint64_t ticket = 0;
+    CHORUS_RETURN_IF_ERROR(s.queue->TryPushRef(hdr, s.data + s.sent, avail, &ticket));
+    if (ticket == 0) return Status::Ok();
+    s.ticket = ticket;
+    s.sent += avail;
+    *progressed = true;
+    return Status::Ok();
+  }
+  Bytes taken = 0;
+  CHORUS_RETURN_IF_ERROR(s.queue->TryPush(hdr, s.data + s.sent, s.ready - s.sent, &taken));
+  s.sent += taken;
+  if (s.ticket == 0) s.released = s.sent;
+  if (taken > 0) *progressed = true;
   return Status::Ok();
 }
 
@@ -150,18 +199,31 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
                           " (ranks called different collectives, counts, types or roots?)");
     }
     n = std::min<Bytes>(n, total - ch.received);
+    if (data == nullptr) n = std::min<Bytes>(n, src != nullptr ? kRefReduceGrain : kRefCopyGrain);
     n -= n % esize_;
     if (n == 0) {
       return RemoteError("rank " + std::to_string(step.peer) + " sent a slot that splits an element");
     }
     char* out = dst + ch.received;
-    if (src != nullptr) {
-      host::Reduce(out, src + ch.received, data, n / esize_, params_.dtype, redop_);
+    if (data == nullptr) {
+      // A reference into the sender's memory: one copy, straight into place (or via a staging
+      // grain that stays in cache for the reduction).
+      if (src != nullptr) {
+        char* staging = Staging();
+        CHORUS_RETURN_IF_ERROR(q->ReadInto(staging, n));
+        host::Reduce(out, src + ch.received, staging, n / esize_, params_.dtype, redop_);
+      } else {
+        CHORUS_RETURN_IF_ERROR(q->ReadInto(out, n));
+      }
     } else {
-      memcpy(out, data, n);
+      if (src != nullptr) {
+        host::Reduce(out, src + ch.received, data, n / esize_, params_.dtype, redop_);
+      } else {
+        memcpy(out, data, n);
+      }
+      q->Consume(n);
     }
     if (step.finalize) Finalize(out, n);
-    q->Consume(n);
     ch.received += n;
     if (ch.forward != nullptr) ch.forward->ready = ch.received;
     *progressed = true;

@@ -1,19 +1,26 @@
 #include "transports/shm/fifo.h"
 
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 namespace chorus::shm {
+
+bool FifoWriter::Full() {
+  if (head_ - tail_cached_ < geo_.slots) return false;
+  tail_cached_ = ctl()->tail.load(std::memory_order_acquire);
+  return head_ - tail_cached_ >= geo_.slots;
+}
 
 Status FifoWriter::TryPush(const transport::MessageHeader& hdr, const void* data, Bytes n,
                            Bytes* taken) {
   *taken = 0;
   const char* src = static_cast<const char*>(data);
-  while (n > 0) {
-    if (head_ - tail_cached_ >= geo_.slots) {
-      tail_cached_ = ctl()->tail.load(std::memory_order_acquire);
-      if (head_ - tail_cached_ >= geo_.slots) break;
-    }
+  while (n > 0 && !Full()) {
     char* s = slot(head_);
     auto* sh = reinterpret_cast<SlotHeader*>(s);
     Bytes k = std::min<Bytes>(n, geo_.slot_bytes);
@@ -30,19 +37,49 @@ Status FifoWriter::TryPush(const transport::MessageHeader& hdr, const void* data
   return Status::Ok();
 }
 
+Status FifoWriter::TryPushRef(const transport::MessageHeader& hdr, const void* data, Bytes n,
+                              uint64_t* ticket) {
+  *ticket = 0;
+  if (n == 0 || n > kRefLenMask) return InternalError("shm: reference of " + std::to_string(n) + " bytes");
+  if (Full()) return Status::Ok();
+  auto* sh = reinterpret_cast<SlotHeader*>(slot(head_));
+  sh->tag = hdr.tag;
+  sh->msg_bytes = hdr.msg_bytes;
+  sh->len = n | kRefFlag;
+  const uint64_t addr = reinterpret_cast<uintptr_t>(data);
+  memcpy(sh->inline_data, &addr, sizeof(addr));
+  ++head_;
+  sh->seq.store(head_, std::memory_order_release);
+  *ticket = head_;
+  return Status::Ok();
+}
+
+bool FifoWriter::Released(uint64_t ticket) {
+  if (tail_cached_ >= ticket) return true;
+  tail_cached_ = ctl()->tail.load(std::memory_order_acquire);
+  return tail_cached_ >= ticket;
+}
+
 Status FifoReader::TryPeek(transport::MessageHeader* hdr, const void** data, Bytes* n) {
   *n = 0;
   const char* s = slot(tail_);
   const auto* sh = reinterpret_cast<const SlotHeader*>(s);
   if (sh->seq.load(std::memory_order_acquire) != tail_ + 1) return Status::Ok();
   // The slot lives in memory a peer writes: check before trusting it.
-  uint64_t len = sh->len;
-  if (len == 0 || len > geo_.slot_bytes || consumed_ >= len) {
-    return RemoteError("shared-memory FIFO slot has invalid length " + std::to_string(len));
+  const uint64_t raw = sh->len;
+  const bool ref = (raw & kRefFlag) != 0;
+  const uint64_t len = raw & ~kRefFlag;
+  if (len == 0 || len > (ref ? kRefLenMask : geo_.slot_bytes) || consumed_ >= len) {
+    return RemoteError("shared-memory FIFO slot from rank " + std::to_string(sender_) +
+                       " has invalid length " + std::to_string(raw));
   }
   hdr->tag = sh->tag;
   hdr->msg_bytes = sh->msg_bytes;
-  *data = (len <= kInlineBytes ? reinterpret_cast<const char*>(sh->inline_data) : s + sizeof(SlotHeader)) + consumed_;
+  if (ref) {
+    *data = nullptr;
+  } else {
+    *data = (len <= kInlineBytes ? reinterpret_cast<const char*>(sh->inline_data) : s + sizeof(SlotHeader)) + consumed_;
+  }
   *n = len - consumed_;
   return Status::Ok();
 }
@@ -50,11 +87,49 @@ Status FifoReader::TryPeek(transport::MessageHeader* hdr, const void** data, Byt
 void FifoReader::Consume(Bytes n) {
   const auto* sh = reinterpret_cast<const SlotHeader*>(slot(tail_));
   consumed_ += n;
-  if (consumed_ >= sh->len) {
+  if (consumed_ >= (sh->len & ~kRefFlag)) {
     consumed_ = 0;
     ++tail_;
     ctl()->tail.store(tail_, std::memory_order_release);
   }
+}
+
+Status FifoReader::ReadInto(void* dst, Bytes n) {
+  const auto* sh = reinterpret_cast<const SlotHeader*>(slot(tail_));
+  if ((sh->len & kRefFlag) == 0) {
+    const uint64_t len = sh->len;
+    memcpy(dst, (len <= kInlineBytes ? reinterpret_cast<const char*>(sh->inline_data) : reinterpret_cast<const char*>(sh) + sizeof(SlotHeader)) + consumed_, n);
+  } else {
+    uint64_t addr = 0;
+    memcpy(&addr, sh->inline_data, sizeof(addr));
+    CHORUS_RETURN_IF_ERROR(CopyFromProcess(sender_pid_, sender_, reinterpret_cast<const char*>(addr) + consumed_, dst, n));
+  }
+  Consume(n);
+  return Status::Ok();
+}
+
+Status CopyFromProcess(int pid, Rank peer, const void* remote, void* dst, Bytes n) {
+  if (pid == getpid()) {
+    memcpy(dst, remote, n);
+    return Status::Ok();
+  }
+  char* out = static_cast<char*>(dst);
+  auto from = reinterpret_cast<uintptr_t>(remote);
+  while (n > 0) {
+    iovec local{out, n};
+    iovec far{reinterpret_cast<void*>(from), n};
+    ssize_t got = process_vm_readv(pid, &local, 1, &far, 1, 0);
+    if (got <= 0) {
+      const int err = got < 0 ? errno : EFAULT;
+      if (err == ESRCH) return RemoteError("rank " + std::to_string(peer) + " (pid " + std::to_string(pid) + ") died while this rank read its buffer");
+      return RemoteError(ErrnoMessage("single-copy read of " + std::to_string(n) + " bytes from rank " +
+                                          std::to_string(peer) + " (pid " + std::to_string(pid) + ")", err));
+    }
+    out += got;
+    from += static_cast<uintptr_t>(got);
+    n -= static_cast<Bytes>(got);
+  }
+  return Status::Ok();
 }
 
 }  // namespace chorus::shm

@@ -4,6 +4,11 @@
 // start) last, with release: the receiver polls the header line of the slot it expects next, so
 // a small message costs one cache-line transfer (its bytes ride inline in that same line). tail
 // counts slots the receiver has released; the sender reads it only when the FIFO looks full.
+//
+// A slot may instead hold a reference (single copy): the address of bytes in the sender's own
+// memory, which the receiver copies straight into its destination (process_vm_readv from another
+// process, memcpy within one). The sender keeps those bytes until the receiver releases the slot,
+// so tail doubles as the acknowledgement.
 #pragma once
 
 #include <atomic>
@@ -15,7 +20,10 @@
 namespace chorus::shm {
 
 struct alignas(64) FifoControl {
-  char reserved[64];  // keeps tail off the line that precedes the FIFO in the segment
+  // Written once by the receiver at connection time: 1 when it can read the sender's memory, so
+  // the sender may post references. Its line also keeps tail off the line before the FIFO.
+  std::atomic<uint64_t> refs_ok;
+  char reserved[64 - sizeof(std::atomic<uint64_t>)];
   std::atomic<uint64_t> tail;
   char pad1[64 - sizeof(std::atomic<uint64_t>)];
 };
@@ -23,6 +31,10 @@ static_assert(sizeof(FifoControl) == 128);
 static_assert(std::atomic<uint64_t>::is_always_lock_free, "shm FIFOs need lock-free 64-bit atomics");
 
 constexpr uint64_t kInlineBytes = 32;
+// SlotHeader::len with this bit set: the slot is a reference to len & kRefLenMask bytes at the
+// sender's address stored in inline_data.
+constexpr uint64_t kRefFlag = 1ull << 63;
+constexpr uint64_t kRefLenMask = (1ull << 47) - 1;
 
 struct alignas(64) SlotHeader {
   std::atomic<uint64_t> seq;  // published last: slot index + 1
@@ -45,14 +57,23 @@ class FifoWriter final : public transport::SendQueue {
   FifoWriter() = default;
   FifoWriter(void* base, const FifoGeometry& g) : base_(static_cast<char*>(base)), geo_(g) {}
   Status TryPush(const transport::MessageHeader& hdr, const void* data, Bytes n, Bytes* taken) override;
+  Bytes ref_min_bytes() const override { return ref_min_; }
+  Status TryPushRef(const transport::MessageHeader& hdr, const void* data, Bytes n, uint64_t* ticket) override;
+  bool Released(uint64_t ticket) override;
+  // The receiver's connection-time verdict (FifoControl::refs_ok).
+  bool receiver_reads_refs() const { return ctl()->refs_ok.load(std::memory_order_acquire) == 1; }
+  // References for pieces of at least `min_bytes`; 0 turns them off.
+  void EnableRefs(Bytes min_bytes) { ref_min_ = min_bytes; }
 
  private:
   FifoControl* ctl() const { return reinterpret_cast<FifoControl*>(base_); }
   char* slot(uint64_t i) const {
     return base_ + sizeof(FifoControl) + (i % geo_.slots) * (sizeof(SlotHeader) + geo_.slot_bytes);
   }
+  bool Full();
   char* base_ = nullptr;
   FifoGeometry geo_;
+  Bytes ref_min_ = 0;
   uint64_t head_ = 0;         // slots published so far
   uint64_t tail_cached_ = 0;  // last tail we read; refreshed only when the FIFO looks full
 };
@@ -61,9 +82,14 @@ class FifoWriter final : public transport::SendQueue {
 class FifoReader final : public transport::RecvQueue {
  public:
   FifoReader() = default;
-  FifoReader(void* base, const FifoGeometry& g) : base_(static_cast<char*>(base)), geo_(g) {}
+  // `sender_pid`: the writing rank's process, whose memory references point into.
+  FifoReader(void* base, const FifoGeometry& g, int sender_pid, Rank sender)
+      : base_(static_cast<char*>(base)), geo_(g), sender_pid_(sender_pid), sender_(sender) {}
   Status TryPeek(transport::MessageHeader* hdr, const void** data, Bytes* n) override;
   void Consume(Bytes n) override;
+  Status ReadInto(void* dst, Bytes n) override;
+  // Tells the sender whether it may post references to us.
+  void AcceptRefs(bool ok) { ctl()->refs_ok.store(ok ? 1 : 2, std::memory_order_release); }
 
  private:
   FifoControl* ctl() const { return reinterpret_cast<FifoControl*>(base_); }
@@ -72,8 +98,14 @@ class FifoReader final : public transport::RecvQueue {
   }
   char* base_ = nullptr;
   FifoGeometry geo_;
+  int sender_pid_ = 0;
+  Rank sender_ = -1;
   uint64_t tail_ = 0;
   uint64_t consumed_ = 0;  // bytes of the current slot already released
 };
+
+// Copies `n` bytes at `remote` in process `pid` into `dst`: memcpy when `pid` is this process,
+// else process_vm_readv. Fails with a message naming `peer` when the memory cannot be read.
+Status CopyFromProcess(int pid, Rank peer, const void* remote, void* dst, Bytes n);
 
 }  // namespace chorus::shm

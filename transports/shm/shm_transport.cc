@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -44,6 +45,10 @@ struct SegmentHeader {
   // The owner's mailbox: data is valid once epoch (released after it) equals the reader's epoch.
   alignas(64) std::atomic<uint64_t> mailbox_epoch;
   char mailbox[transport::Connections::kMailboxBytes];
+  // A word of the owner's private memory holding probe_value: peers read it with
+  // process_vm_readv to learn whether they can read the owner's buffers (single copy).
+  alignas(64) uint64_t probe_addr;
+  uint64_t probe_value;
 };
 static_assert(sizeof(SegmentHeader) <= kHeaderBytes);
 
@@ -75,6 +80,24 @@ void ReapStaleSegments() {
   closedir(d);
 }
 
+// Whether this process can read `pid`'s memory at `addr`, which holds `expected`: ptrace rules
+// (Yama's ptrace_scope, containers' seccomp) decide, so ask the kernel rather than guess.
+bool CanReadProcess(int pid, uint64_t addr, uint64_t expected, std::string* why) {
+  uint64_t got = 0;
+  iovec local{&got, sizeof(got)};
+  iovec far{reinterpret_cast<void*>(addr), sizeof(got)};
+  ssize_t n = process_vm_readv(pid, &local, 1, &far, 1, 0);
+  if (n != static_cast<ssize_t>(sizeof(got))) {
+    *why = n < 0 ? strerror(errno) : "short read";
+    return false;
+  }
+  if (got != expected) {
+    *why = "read a different value";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 ShmOptions ShmOptionsFromEnv(int channels) {
@@ -94,6 +117,13 @@ ShmOptions ShmOptionsFromEnv(int channels) {
                 static_cast<unsigned long long>(o.geometry.slot_bytes));
   } else {
     o.geometry.slot_bytes = static_cast<uint64_t>(slot_bytes);
+  }
+  int64_t single = EnvInt("CHORUS_SHM_SINGLE_COPY_BYTES", static_cast<int64_t>(o.single_copy_bytes));
+  if (single < 0 || single > static_cast<int64_t>(kRefLenMask)) {
+    CHORUS_WARN(kTransport, "CHORUS_SHM_SINGLE_COPY_BYTES=%lld out of range; using %llu",
+                static_cast<long long>(single), static_cast<unsigned long long>(o.single_copy_bytes));
+  } else {
+    o.single_copy_bytes = static_cast<Bytes>(single);
   }
   return o;
 }
@@ -138,6 +168,11 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
   hdr->slot_bytes = opts.geometry.slot_bytes;
   hdr->owner_pid = getpid();
   hdr->total_bytes = seg_bytes;
+  if (getrandom(&c->probe_word_, sizeof(c->probe_word_), 0) != sizeof(c->probe_word_)) {
+    c->probe_word_ = reinterpret_cast<uintptr_t>(own) ^ 0x9e3779b97f4a7c15ull;
+  }
+  hdr->probe_addr = reinterpret_cast<uintptr_t>(&c->probe_word_);
+  hdr->probe_value = c->probe_word_;
   hdr->magic = kSegmentMagic;
   c->segments_[rank] = {own, seg_bytes};
 
@@ -178,9 +213,11 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
         break;
       }
       c->pids_[p] = static_cast<int>(ph->owner_pid);
+      c->DecideRefsFrom(p, ph->probe_addr, ph->probe_value);
     }
   }
   c->pids_[rank] = getpid();
+  c->DecideRefsFrom(rank, hdr->probe_addr, hdr->probe_value);
   // 3. Once everyone has mapped everything, the names are no longer needed: unlink ours so that
   //    nothing outlives the processes.
   Status barrier = bootstrap->Barrier();
@@ -195,14 +232,36 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
     for (int k = 0; k < ch; ++k) {
       char* peer_base = static_cast<char*>(c->segments_[p].base);
       c->writers_[static_cast<size_t>(p) * ch + k] = FifoWriter(peer_base + c->FifoOffset(rank, k), opts.geometry);
-      c->readers_[static_cast<size_t>(p) * ch + k] = FifoReader(static_cast<char*>(own) + c->FifoOffset(p, k), opts.geometry);
+      c->readers_[static_cast<size_t>(p) * ch + k] = FifoReader(static_cast<char*>(own) + c->FifoOffset(p, k), opts.geometry, c->pids_[p], p);
+      FifoWriter& w = c->writers_[static_cast<size_t>(p) * ch + k];
+      if (opts.single_copy_bytes > 0 && w.receiver_reads_refs()) w.EnableRefs(opts.single_copy_bytes);
     }
   }
-  CHORUS_INFO(kTransport, "shm: rank %d/%d connected, %d channel(s), %u slots x %llu bytes per FIFO",
+  int single_copy_peers = 0;
+  for (Rank p = 0; p < nranks; ++p) single_copy_peers += c->writers_[static_cast<size_t>(p) * ch].ref_min_bytes() > 0 ? 1 : 0;
+  CHORUS_INFO(kTransport, "shm: rank %d/%d connected, %d channel(s), %u slots x %llu bytes per FIFO; "
+              "single copy to %d of %d ranks from %llu bytes",
               rank, nranks, ch, opts.geometry.slots,
-              static_cast<unsigned long long>(opts.geometry.slot_bytes));
+              static_cast<unsigned long long>(opts.geometry.slot_bytes), single_copy_peers, nranks,
+              static_cast<unsigned long long>(opts.single_copy_bytes));
   *out = std::move(c);
   return Status::Ok();
+}
+
+void ShmConnections::DecideRefsFrom(Rank p, uint64_t probe_addr, uint64_t probe_value) {
+  bool ok = opts_.single_copy_bytes > 0;
+  if (ok && pids_[p] != getpid()) {
+    std::string why;
+    ok = CanReadProcess(pids_[p], probe_addr, probe_value, &why);
+    if (!ok) {
+      CHORUS_INFO(kTransport, "shm: rank %d cannot read rank %d's memory (process_vm_readv: %s; "
+                  "ptrace rules?): messages from it take two copies", rank_, p, why.c_str());
+    }
+  }
+  char* own = static_cast<char*>(segments_[rank_].base);
+  for (int k = 0; k < opts_.channels; ++k) {
+    reinterpret_cast<FifoControl*>(own + FifoOffset(p, k))->refs_ok.store(ok ? 1 : 2, std::memory_order_release);
+  }
 }
 
 ShmConnections::~ShmConnections() {

@@ -13,9 +13,12 @@ namespace chorus::shm {
 struct ShmOptions {
   int channels = 1;
   FifoGeometry geometry;  // CHORUS_SHM_SLOTS, CHORUS_SHM_SLOT_BYTES
+  // Pieces of at least this many bytes travel by reference when the receiver can read the
+  // sender's memory (one copy instead of two); 0: never. CHORUS_SHM_SINGLE_COPY_BYTES.
+  Bytes single_copy_bytes = 0;
 };
 
-// Reads CHORUS_SHM_SLOTS / CHORUS_SHM_SLOT_BYTES over the defaults, clamped to sane ranges.
+// Reads CHORUS_SHM_SLOTS / CHORUS_SHM_SLOT_BYTES / CHORUS_SHM_SINGLE_COPY_BYTES over the defaults, clamped to sane ranges.
 ShmOptions ShmOptionsFromEnv(int channels);
 
 class ShmConnections final : public transport::Connections {
@@ -41,6 +44,9 @@ class ShmConnections final : public transport::Connections {
   };
   ShmConnections(Rank rank, int nranks, const ShmOptions& opts) : rank_(rank), nranks_(nranks), opts_(opts) {}
   size_t FifoOffset(Rank src, int channel) const;
+  // Probes whether this rank can read rank p's memory and tells p's writers (FifoControl::refs_ok
+  // of our inbound FIFOs from p).
+  void DecideRefsFrom(Rank p, uint64_t probe_addr, uint64_t probe_value);
 
   Rank rank_;
   int nranks_;
@@ -49,6 +55,7 @@ class ShmConnections final : public transport::Connections {
   std::vector<int> pids_;          // [rank]: its process id (liveness)
   std::vector<FifoWriter> writers_;  // [peer * channels + channel]
   std::vector<FifoReader> readers_;  // [peer * channels + channel]
+  uint64_t probe_word_ = 0;          // read by peers' probes during Create
 };
 
 }  // namespace chorus::shm
