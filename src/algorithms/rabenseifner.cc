@@ -30,11 +30,7 @@ void AllReduce(const CollArgs& a, Rank r, Range part, Emitter& e) {
     return;
   }
   // Blocks [lo, hi) of the p blocks this channel's part is split into.
-  auto blocks = [&](Buffer b, int lo, int hi) {
-    Count off = PartOffset(part.count, f.p, lo);
-    Count end = hi >= f.p ? part.count : PartOffset(part.count, f.p, hi);
-    return Slice{b, part.offset + off, end - off};
-  };
+  auto blocks = [&](Buffer b, int lo, int hi) { return Blocks(b, part, f.p, lo, hi); };
   Buffer cur = Buffer::kInput;
   if (r < 2 * f.rem) {
     e.RecvReduce(r - 1, in, out);
@@ -66,14 +62,10 @@ void AllReduce(const CollArgs& a, Rank r, Range part, Emitter& e) {
 }
 
 Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, r, "rabenseifner"));
-  if (!Applies(a)) return InvalidArgument("rabenseifner: unsupported collective");
-  StartProgram(a, r, out);
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], ChunkElems(a));
-    AllReduce(a, r, ChannelRange(a.count, a.channels, c), e);
-  }
-  return Status::Ok();
+  return GeneratePerChannel(a, r, out, "rabenseifner", Applies, [&](Emitter& e, Range part, Count) {
+    AllReduce(a, r, part, e);
+    return Count{0};
+  });
 }
 
 }  // namespace
