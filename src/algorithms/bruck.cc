@@ -93,21 +93,12 @@ Count AllToAll(const CollArgs& a, Rank r, Range part, Count base, Emitter& e) {
 }
 
 Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, r, "bruck"));
-  if (!Applies(a)) return InvalidArgument("bruck: unsupported collective");
-  StartProgram(a, r, out);
-  Count scratch = 0;
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], ChunkElems(a));
-    Range part = ChannelRange(a.count, a.channels, c);
-    if (a.coll == Collective::kAllGather) {
-      AllGather(a, r, part, e);
-    } else {
-      scratch += AllToAll(a, r, part, scratch, e);
-    }
-  }
-  out->scratch_elems = scratch;
-  return Status::Ok();
+  auto channel = [&](Emitter& e, Range part, Count scratch) {
+    if (a.coll == Collective::kAllToAll) return AllToAll(a, r, part, scratch, e);
+    AllGather(a, r, part, e);
+    return Count{0};
+  };
+  return GeneratePerChannel(a, r, out, "bruck", Applies, channel);
 }
 
 }  // namespace

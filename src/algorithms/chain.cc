@@ -64,23 +64,15 @@ Count Reduce(const CollArgs& a, int pos, Range part, Count scratch_base, Count c
 }
 
 Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, r, "chain"));
-  if (!Applies(a)) return InvalidArgument("chain: unsupported collective");
-  StartProgram(a, r, out);
-  const int pos = Mod(static_cast<long long>(r) - a.root, a.nranks);
-  const Count chunk = ChunkElems(a);
-  Count scratch = 0;
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], chunk);
-    Range part = ChannelRange(a.count, a.channels, c);
+  auto channel = [&](Emitter& e, Range part, Count scratch) {
+    const int pos = Mod(static_cast<long long>(r) - a.root, a.nranks);
     if (a.coll == Collective::kBroadcast) {
       Broadcast(a, pos, part, e);
-    } else {
-      scratch += Reduce(a, pos, part, scratch, chunk, e);
+      return Count{0};
     }
-  }
-  out->scratch_elems = scratch;
-  return Status::Ok();
+    return Reduce(a, pos, part, scratch, ChunkElems(a), e);
+  };
+  return GeneratePerChannel(a, r, out, "chain", Applies, channel);
 }
 
 }  // namespace

@@ -96,54 +96,53 @@ void Down(const Plan& p, int t, Count i, Emitter& e) {
   }
 }
 
-Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, r, "double_tree"));
-  if (!Applies(a)) return InvalidArgument("double_tree: unsupported collective");
-  StartProgram(a, r, out);
+// Returns the scratch elements used.
+Count Channel(const CollArgs& a, Rank r, Range part, Count scratch_base, Emitter& e) {
   const Rank root = a.coll == Collective::kAllReduce ? 0 : a.root;
-  Count scratch = 0;
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], 0);
-    Range part = ChannelRange(a.count, a.channels, c);
-    Plan p{a, r, {Part(part, 2, 0), Part(part, 2, 1)}, ChunkElems(a), 0, scratch, {}};
-    if (p.chunk == 0) {
-      Count biggest = p.half[0].count;
-      p.chunk = std::max<Count>(kDefaultChunkBytes / a.elem_size,
-                                (biggest + kMaxDefaultChunks - 1) / kMaxDefaultChunks);
-      if (p.chunk == 0) p.chunk = 1;
+  Plan p{a, r, {Part(part, 2, 0), Part(part, 2, 1)}, ChunkElems(a), 0, scratch_base, {}};
+  if (p.chunk == 0) {
+    Count biggest = p.half[0].count;
+    p.chunk = std::max<Count>(kDefaultChunkBytes / a.elem_size,
+                              (biggest + kMaxDefaultChunks - 1) / kMaxDefaultChunks);
+    if (p.chunk == 0) p.chunk = 1;
+  }
+  p.slot = std::min(p.chunk, p.half[0].count);
+  for (int t = 0; t < 2; ++t) p.node[t] = TreeNodeOf(a.nranks, root, t, r);
+  const Count chunks = std::max(p.Chunks(0), p.Chunks(1));
+  switch (a.coll) {
+    case Collective::kBroadcast:
+      for (Count i = 0; i < chunks; ++i)
+        for (int t = 0; t < 2; ++t) Down(p, t, i, e);
+      if (r == root && !a.in_place)
+        e.Copy(In(part.offset, part.count), Out(part.offset, part.count));
+      return 0;
+    case Collective::kReduce: {
+      for (Count i = 0; i < chunks; ++i)
+        for (int t = 0; t < 2; ++t) Up(p, t, i, e);
+      bool inner = r != root && (p.node[0].nchildren() > 0 || p.node[1].nchildren() > 0);
+      return inner ? 4 * p.slot : 0;
     }
-    p.slot = std::min(p.chunk, p.half[0].count);
-    for (int t = 0; t < 2; ++t) p.node[t] = TreeNodeOf(a.nranks, root, t, r);
-    const Count chunks = std::max(p.Chunks(0), p.Chunks(1));
-    switch (a.coll) {
-      case Collective::kBroadcast:
-        for (Count i = 0; i < chunks; ++i)
-          for (int t = 0; t < 2; ++t) Down(p, t, i, e);
-        if (r == root && !a.in_place) e.Copy(In(part.offset, part.count), Out(part.offset, part.count));
-        break;
-      case Collective::kReduce: {
-        for (Count i = 0; i < chunks; ++i)
+    default: {
+      // Upward pass of chunk i, downward pass of chunk i - lag: same order on every rank, so
+      // every message's sender and receiver meet it at the same point of their sequences.
+      const Count lag = static_cast<Count>(TreeDepth(a.nranks));
+      for (Count i = 0; i < chunks + lag; ++i) {
+        if (i < chunks)
           for (int t = 0; t < 2; ++t) Up(p, t, i, e);
-        bool inner = r != root && (p.node[0].nchildren() > 0 || p.node[1].nchildren() > 0);
-        if (inner) scratch += 4 * p.slot;
-        break;
+        if (i >= lag)
+          for (int t = 0; t < 2; ++t) Down(p, t, i - lag, e);
       }
-      default: {
-        // Upward pass of chunk i, downward pass of chunk i - lag: same order on every rank, so
-        // every message's sender and receiver meet it at the same point of their sequences.
-        const Count lag = static_cast<Count>(TreeDepth(a.nranks));
-        for (Count i = 0; i < chunks + lag; ++i) {
-          if (i < chunks)
-            for (int t = 0; t < 2; ++t) Up(p, t, i, e);
-          if (i >= lag)
-            for (int t = 0; t < 2; ++t) Down(p, t, i - lag, e);
-        }
-        break;
-      }
+      return 0;
     }
   }
-  out->scratch_elems = scratch;
-  return Status::Ok();
+}
+
+Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
+  auto channel = [&](Emitter& e, Range part, Count scratch) {
+    Emitter own = e.Unchunked();  // Plan cuts the chunks
+    return Channel(a, r, part, scratch, own);
+  };
+  return GeneratePerChannel(a, r, out, "double_tree", Applies, channel);
 }
 
 }  // namespace

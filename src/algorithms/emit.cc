@@ -30,6 +30,22 @@ void StartProgram(const CollArgs& args, Rank rank, RankProgram* out) {
   out->channels.assign(static_cast<size_t>(args.channels), ChannelProgram{});
 }
 
+Status GeneratePerChannel(const CollArgs& args, Rank rank, RankProgram* out,
+                          const char* algorithm, bool (*applies)(const CollArgs&),
+                          const ChannelBody& body, const char* requirement) {
+  CHORUS_RETURN_IF_ERROR(CheckArgs(args, rank, algorithm));
+  if (!applies(args)) return InvalidArgument(std::string(algorithm) + ": " + requirement);
+  StartProgram(args, rank, out);
+  const Count chunk = ChunkElems(args);
+  Count scratch = 0;
+  for (int c = 0; c < args.channels; ++c) {
+    Emitter e(&out->channels[static_cast<size_t>(c)], chunk);
+    scratch += body(e, ChannelRange(args.count, args.channels, c), scratch);
+  }
+  out->scratch_elems = scratch;
+  return Status::Ok();
+}
+
 Count Emitter::Chunks(Count count) const {
   if (count == 0) return 0;
   if (chunk_ == 0) return 1;

@@ -3,6 +3,7 @@
 // from the left, reduce it, pass it on" and the emitter turns that into chunked steps.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "algorithms/schedule.h"
@@ -43,6 +44,10 @@ class Emitter {
   void LocalReduce(Slice src, Slice dst, bool finalize = false);
   void SwitchReduce(Slice src, Slice dst, bool finalize = false);
 
+  // An emitter for the same channel that never splits messages (for generators that cut their
+  // own chunks).
+  Emitter Unchunked() const { return Emitter(ch_, 0); }
+
   // Number of chunks a message of `count` elements is split into.
   Count Chunks(Count count) const;
   // The [offset, count) of chunk i of a message of `count` elements.
@@ -68,7 +73,26 @@ inline Range Part(Range r, int parts, int i) {
   return {r.offset + PartOffset(r.count, parts, i), PartCount(r.count, parts, i)};
 }
 
+// Parts [lo, hi) of `r` split into `parts` near-equal pieces (Part), as one slice of buffer `b`.
+inline Slice Blocks(Buffer b, Range r, int parts, int lo, int hi) {
+  Count off = PartOffset(r.count, parts, lo), end = PartOffset(r.count, parts, hi);
+  return {b, r.offset + off, end - off};
+}
+inline Slice Block(Buffer b, Range r, int parts, int i) { return Blocks(b, r, parts, i, i + 1); }
+
 // Starts `out` for `args`: rank, nranks and args.channels empty channels.
 void StartProgram(const CollArgs& args, Rank rank, RankProgram* out);
+
+// One channel of a generator: writes the steps for channel part `part` (ChannelRange of
+// args.count) with `e` and returns how many scratch elements it uses, from `scratch_base` on.
+using ChannelBody = std::function<Count(Emitter& e, Range part, Count scratch_base)>;
+
+// What every generator's generate() does around its algorithm: CheckArgs, then `applies` (failing
+// with "<algorithm>: <requirement>"), StartProgram, and `body` once per channel, each with an
+// Emitter at ChunkElems(args) and its scratch placed after the previous channels'.
+Status GeneratePerChannel(const CollArgs& args, Rank rank, RankProgram* out,
+                          const char* algorithm, bool (*applies)(const CollArgs&),
+                          const ChannelBody& body,
+                          const char* requirement = "unsupported collective");
 
 }  // namespace chorus::sched

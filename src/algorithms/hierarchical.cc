@@ -29,10 +29,7 @@ struct Ring {
 // `src`, partial sums accumulate in `acc` (same offsets); member i ends with block i in acc.
 void RingReduceScatter(const Ring& g, Range r, Buffer src, Buffer acc, bool finalize, Emitter& e) {
   const int n = g.size();
-  auto at = [&](Buffer b, long long i) {
-    Range x = Part(r, n, Mod(i, n));
-    return Slice{b, x.offset, x.count};
-  };
+  auto at = [&](Buffer b, long long i) { return Block(b, r, n, Mod(i, n)); };
   e.Send(g.right(), at(src, g.me - 1));
   for (int k = 1; k < n; ++k) {
     long long b = static_cast<long long>(g.me) - 1 - k;
@@ -47,10 +44,7 @@ void RingReduceScatter(const Ring& g, Range r, Buffer src, Buffer acc, bool fina
 // All-gather of the size() blocks of `r` in the output: member i starts with block i.
 void RingAllGather(const Ring& g, Range r, Emitter& e) {
   const int n = g.size();
-  auto at = [&](long long i) {
-    Range x = Part(r, n, Mod(i, n));
-    return Out(x.offset, x.count);
-  };
+  auto at = [&](long long i) { return Block(Buffer::kOutput, r, n, Mod(i, n)); };
   e.Send(g.right(), at(g.me));
   for (int k = 1; k < n; ++k) {
     if (k < n - 1) {
@@ -76,15 +70,12 @@ void AllReduce(const CollArgs& a, Rank r, Range part, Emitter& e) {
 }
 
 Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, r, "hierarchical"));
-  if (!Applies(a))
-    return InvalidArgument("hierarchical: needs all-reduce and ranks_per_node > 1 dividing nranks");
-  StartProgram(a, r, out);
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], ChunkElems(a));
-    AllReduce(a, r, ChannelRange(a.count, a.channels, c), e);
-  }
-  return Status::Ok();
+  auto channel = [&](Emitter& e, Range part, Count) {
+    AllReduce(a, r, part, e);
+    return Count{0};
+  };
+  return GeneratePerChannel(a, r, out, "hierarchical", Applies, channel,
+                            "needs all-reduce and ranks_per_node > 1 dividing nranks");
 }
 
 }  // namespace

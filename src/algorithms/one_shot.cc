@@ -51,16 +51,10 @@ Count AllReduce(const CollArgs& a, Rank r, Range part, Count base, Emitter& e) {
 }
 
 Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, r, "one_shot"));
-  if (!Applies(a)) return InvalidArgument("one_shot: unsupported collective");
-  StartProgram(a, r, out);
-  Count scratch = 0;
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], ChunkElems(a));
-    scratch += AllReduce(a, r, ChannelRange(a.count, a.channels, c), scratch, e);
-  }
-  out->scratch_elems = scratch;
-  return Status::Ok();
+  auto channel = [&](Emitter& e, Range part, Count scratch) {
+    return AllReduce(a, r, part, scratch, e);
+  };
+  return GeneratePerChannel(a, r, out, "one_shot", Applies, channel);
 }
 
 }  // namespace

@@ -13,34 +13,30 @@ namespace {
 
 bool Applies(const CollArgs& a) { return a.coll == Collective::kAllToAll; }
 
-Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, r, "pairwise"));
-  if (!Applies(a)) return InvalidArgument("pairwise: unsupported collective");
-  StartProgram(a, r, out);
+// Returns the scratch elements used.
+Count AllToAll(const CollArgs& a, Rank r, Range part, Count scratch_base, Emitter& e) {
   const int n = a.nranks;
-  const Count chunk = ChunkElems(a);
-  Count scratch = 0;
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], chunk);
-    Range part = ChannelRange(a.count, a.channels, c);
-    auto at = [&](Rank b) { return static_cast<Count>(b) * a.count + part.offset; };
-    // Staging for blocks of peers 1..n-1 steps away (in place only).
-    auto stage = [&](int k) {
-      return Scratch(scratch + static_cast<Count>(k - 1) * part.count, part.count);
-    };
-    if (!a.in_place) e.Copy(In(at(r), part.count), Out(at(r), part.count));
-    for (int k = 1; k < n; ++k) {
-      Rank to = Mod(r + k, n), from = Mod(r - k, n);
-      e.Send(to, In(at(to), part.count));
-      e.Recv(from, a.in_place ? stage(k) : Out(at(from), part.count));
-    }
-    if (a.in_place) {
-      for (int k = 1; k < n; ++k) e.Copy(stage(k), Out(at(Mod(r - k, n)), part.count));
-      scratch += static_cast<Count>(n - 1) * part.count;
-    }
+  auto at = [&](Rank b) { return static_cast<Count>(b) * a.count + part.offset; };
+  // Staging for blocks of peers 1..n-1 steps away (in place only).
+  auto stage = [&](int k) {
+    return Scratch(scratch_base + static_cast<Count>(k - 1) * part.count, part.count);
+  };
+  if (!a.in_place) e.Copy(In(at(r), part.count), Out(at(r), part.count));
+  for (int k = 1; k < n; ++k) {
+    Rank to = Mod(r + k, n), from = Mod(r - k, n);
+    e.Send(to, In(at(to), part.count));
+    e.Recv(from, a.in_place ? stage(k) : Out(at(from), part.count));
   }
-  out->scratch_elems = scratch;
-  return Status::Ok();
+  if (!a.in_place) return 0;
+  for (int k = 1; k < n; ++k) e.Copy(stage(k), Out(at(Mod(r - k, n)), part.count));
+  return static_cast<Count>(n - 1) * part.count;
+}
+
+Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
+  auto channel = [&](Emitter& e, Range part, Count scratch) {
+    return AllToAll(a, r, part, scratch, e);
+  };
+  return GeneratePerChannel(a, r, out, "pairwise", Applies, channel);
 }
 
 }  // namespace

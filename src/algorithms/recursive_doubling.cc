@@ -100,21 +100,12 @@ void AllGather(const CollArgs& a, Rank r, Range part, Emitter& e) {
 }
 
 Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, r, "recursive_doubling"));
-  if (!Applies(a)) return InvalidArgument("recursive_doubling: unsupported collective");
-  StartProgram(a, r, out);
-  Count scratch = 0;
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], ChunkElems(a));
-    Range part = ChannelRange(a.count, a.channels, c);
-    if (a.coll == Collective::kAllReduce) {
-      scratch += AllReduce(a, r, part, scratch, e);
-    } else {
-      AllGather(a, r, part, e);
-    }
-  }
-  out->scratch_elems = scratch;
-  return Status::Ok();
+  auto channel = [&](Emitter& e, Range part, Count scratch) {
+    if (a.coll == Collective::kAllReduce) return AllReduce(a, r, part, scratch, e);
+    AllGather(a, r, part, e);
+    return Count{0};
+  };
+  return GeneratePerChannel(a, r, out, "recursive_doubling", Applies, channel);
 }
 
 }  // namespace

@@ -70,8 +70,9 @@ void AllGather(const CollArgs& a, Rank r, Range part, Emitter& e) {
 
 // Reduce-scatter of channel part `part` of every block; partial sums pass through two scratch
 // slots (scratch_base, +part.count) used alternately, so that writing slot s never waits on the
-// send of the partial it held before unless the right neighbour is a full step behind.
-void ReduceScatter(const CollArgs& a, Rank r, Range part, Count scratch_base, Emitter& e) {
+// send of the partial it held before unless the right neighbour is a full step behind. Returns
+// the scratch elements used (none on 1 or 2 ranks: no partial is forwarded).
+Count ReduceScatter(const CollArgs& a, Rank r, Range part, Count scratch_base, Emitter& e) {
   const int n = a.nranks;
   auto in_block = [&](long long b) {
     return In(static_cast<Count>(Mod(b, n)) * a.count + part.offset, part.count);
@@ -79,7 +80,7 @@ void ReduceScatter(const CollArgs& a, Rank r, Range part, Count scratch_base, Em
   Slice out = Out(part.offset, part.count);
   if (n == 1) {
     e.Copy(in_block(0), out, /*finalize=*/true);
-    return;
+    return 0;
   }
   const Rank right = Mod(r + 1, n), left = Mod(r - 1, n);
   e.Send(right, in_block(static_cast<long long>(r) - 1));
@@ -88,32 +89,18 @@ void ReduceScatter(const CollArgs& a, Rank r, Range part, Count scratch_base, Em
     e.RecvReduceSend(left, in_block(static_cast<long long>(r) - 1 - k), slot, right);
   }
   e.RecvReduce(left, in_block(r), out, /*finalize=*/true);
+  return n > 2 ? 2 * part.count : 0;
 }
 
 Status Generate(const CollArgs& a, Rank rank, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, rank, "ring"));
-  if (!Applies(a)) return InvalidArgument("ring: unsupported collective");
-  StartProgram(a, rank, out);
-  const Count chunk = ChunkElems(a);
-  Count scratch = 0;
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], chunk);
-    Range part = ChannelRange(a.count, a.channels, c);
+  auto channel = [&](Emitter& e, Range part, Count scratch) {
     switch (a.coll) {
-      case Collective::kAllReduce: AllReduce(a, rank, part, e); break;
-      case Collective::kAllGather: AllGather(a, rank, part, e); break;
-      default:
-        if (a.nranks > 2) {
-          ReduceScatter(a, rank, part, scratch, e);
-          scratch += 2 * part.count;
-        } else {
-          ReduceScatter(a, rank, part, 0, e);
-        }
-        break;
+      case Collective::kAllReduce: AllReduce(a, rank, part, e); return Count{0};
+      case Collective::kAllGather: AllGather(a, rank, part, e); return Count{0};
+      default: return ReduceScatter(a, rank, part, scratch, e);
     }
-  }
-  out->scratch_elems = scratch;
-  return Status::Ok();
+  };
+  return GeneratePerChannel(a, rank, out, "ring", Applies, channel);
 }
 
 }  // namespace

@@ -14,20 +14,17 @@ bool Applies(const CollArgs& a) {
 }
 
 Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, r, "switch_offload"));
-  if (!Applies(a)) return InvalidArgument("switch_offload: needs all-reduce and a reducing switch");
-  StartProgram(a, r, out);
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], ChunkElems(a));
-    Range part = ChannelRange(a.count, a.channels, c);
+  auto channel = [&](Emitter& e, Range part, Count) {
     Slice in = In(part.offset, part.count), o = Out(part.offset, part.count);
     if (a.nranks == 1) {
       e.Copy(in, o, /*finalize=*/true);
     } else {
       e.SwitchReduce(in, o, /*finalize=*/true);
     }
-  }
-  return Status::Ok();
+    return Count{0};
+  };
+  return GeneratePerChannel(a, r, out, "switch_offload", Applies, channel,
+                            "needs all-reduce and a reducing switch");
 }
 
 }  // namespace

@@ -13,10 +13,7 @@ bool Applies(const CollArgs& a) { return a.coll == Collective::kAllReduce; }
 
 void AllReduce(const CollArgs& a, Rank r, Range part, Emitter& e) {
   const int n = a.nranks;
-  auto block = [&](Buffer b, Rank i) {
-    Range x = Part(part, n, i);
-    return Slice{b, x.offset, x.count};
-  };
+  auto block = [&](Buffer b, Rank i) { return Block(b, part, n, i); };
   if (n == 1) {
     e.Copy(block(Buffer::kInput, 0), block(Buffer::kOutput, 0), /*finalize=*/true);
     return;
@@ -38,14 +35,11 @@ void AllReduce(const CollArgs& a, Rank r, Range part, Emitter& e) {
 }
 
 Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  CHORUS_RETURN_IF_ERROR(CheckArgs(a, r, "two_shot"));
-  if (!Applies(a)) return InvalidArgument("two_shot: unsupported collective");
-  StartProgram(a, r, out);
-  for (int c = 0; c < a.channels; ++c) {
-    Emitter e(&out->channels[c], ChunkElems(a));
-    AllReduce(a, r, ChannelRange(a.count, a.channels, c), e);
-  }
-  return Status::Ok();
+  auto channel = [&](Emitter& e, Range part, Count) {
+    AllReduce(a, r, part, e);
+    return Count{0};
+  };
+  return GeneratePerChannel(a, r, out, "two_shot", Applies, channel);
 }
 
 }  // namespace

@@ -6,9 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,104 +25,30 @@
 #include "bootstrap/sha256.h"
 #include "bootstrap/socket.h"
 #include "bootstrap/wire.h"
+#include "support/test_support.h"
 
 namespace chorus {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-enum class Mode { kThreads, kProcesses };
-const char* ModeName(Mode m) { return m == Mode::kThreads ? "threads" : "processes"; }
+using testing::RankMode;
 
 // A rank's body returns "" on success or what went wrong.
 using Body = std::function<std::string(int rank, int nranks, const chorusUniqueId& id)>;
 
-std::string RunThreads(int nranks, const chorusUniqueId& id, const Body& body) {
-  std::vector<std::string> errors(nranks);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < nranks; ++r) threads.emplace_back([&, r] { errors[r] = body(r, nranks, id); });
-  for (auto& t : threads) t.join();
-  std::string all;
-  for (int r = 0; r < nranks; ++r) {
-    if (!errors[r].empty()) all += "rank " + std::to_string(r) + ": " + errors[r] + "\n";
-  }
-  return all;
+// Runs `nranks` ranks of `body` as threads or forked processes (test_support's RunRanks) on `id`,
+// the test's own id (a loopback one, or a launcher's), which intruders and timeouts need to know
+// beforehand: the fresh id RunRanks makes is left unused (and made on loopback too).
+std::string RunOn(RankMode mode, int nranks, const chorusUniqueId& id, const Body& body) {
+  setenv("CHORUS_BOOTSTRAP_ADDR", "127.0.0.1", 1);
+  std::string err = testing::RunRanks(
+      nranks, mode, [&](int rank, int n, const chorusUniqueId&) { return body(rank, n, id); },
+      /*timeout_s=*/60);
+  unsetenv("CHORUS_BOOTSTRAP_ADDR");
+  // The parent is no rank; the forked rank 0 adopted its own copy of the listener.
+  if (mode == RankMode::kProcesses) ReleaseUniqueId(id);
+  return err;
 }
-
-// Each rank is a forked child; its error text comes back through a pipe, read while it runs.
-std::string RunProcesses(int nranks, const chorusUniqueId& id, const Body& body, int timeout_s = 60) {
-  std::vector<pid_t> pids(nranks, -1);
-  std::vector<int> pipes(nranks, -1);
-  std::vector<std::string> texts(nranks);
-  fflush(stdout);
-  fflush(stderr);
-  for (int r = 0; r < nranks; ++r) {
-    int fds[2];
-    if (pipe(fds) != 0) return "pipe failed";
-    pid_t pid = fork();
-    if (pid == 0) {
-      close(fds[0]);
-      std::string err = body(r, nranks, id);
-      size_t off = 0;
-      while (off < err.size()) {
-        ssize_t n = write(fds[1], err.data() + off, err.size() - off);
-        if (n <= 0) break;
-        off += static_cast<size_t>(n);
-      }
-      _exit(err.empty() ? 0 : 1);
-    }
-    close(fds[1]);
-    pids[r] = pid;
-    pipes[r] = fds[0];
-  }
-  ReleaseUniqueId(id);  // the parent is no rank; child 0 adopted its own copy of the listener
-  auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
-  int open_pipes = nranks;
-  while (open_pipes > 0 && Clock::now() < deadline) {
-    std::vector<pollfd> pf;
-    std::vector<int> idx;
-    for (int r = 0; r < nranks; ++r) {
-      if (pipes[r] >= 0) {
-        pf.push_back({pipes[r], POLLIN, 0});
-        idx.push_back(r);
-      }
-    }
-    if (poll(pf.data(), pf.size(), 100) <= 0) continue;
-    for (size_t i = 0; i < pf.size(); ++i) {
-      if (pf[i].revents == 0) continue;
-      char buf[4096];
-      ssize_t n = read(pf[i].fd, buf, sizeof(buf));
-      if (n > 0) {
-        texts[idx[i]].append(buf, static_cast<size_t>(n));
-      } else {
-        close(pipes[idx[i]]);
-        pipes[idx[i]] = -1;
-        --open_pipes;
-      }
-    }
-  }
-  std::string all;
-  for (int r = 0; r < nranks; ++r) {
-    int status = 0;
-    if (pipes[r] >= 0) {
-      kill(pids[r], SIGKILL);
-      close(pipes[r]);
-      all += "rank " + std::to_string(r) + ": still running after " + std::to_string(timeout_s) + " s\n";
-    }
-    waitpid(pids[r], &status, 0);
-    if (WIFSIGNALED(status) && pipes[r] < 0) {
-      all += "rank " + std::to_string(r) + ": killed by signal " + std::to_string(WTERMSIG(status)) + "\n";
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-      all += "rank " + std::to_string(r) + ": " + texts[r] + "\n";
-    }
-  }
-  return all;
-}
-
-std::string RunRanksIn(Mode mode, int nranks, const chorusUniqueId& id, const Body& body) {
-  return mode == Mode::kThreads ? RunThreads(nranks, id, body) : RunProcesses(nranks, id, body);
-}
-
 // Ids for tests always use loopback: tests must not depend on the machine's interfaces.
 chorusUniqueId LoopbackId() {
   setenv("CHORUS_BOOTSTRAP_ADDR", "127.0.0.1", 1);
@@ -305,20 +229,20 @@ std::string Exercise(int rank, int nranks, const chorusUniqueId& id) {
   return "";
 }
 
-class BootstrapRanks : public ::testing::TestWithParam<std::tuple<Mode, int>> {};
+class BootstrapRanks : public ::testing::TestWithParam<std::tuple<RankMode, int>> {};
 
 TEST_P(BootstrapRanks, AllGatherBarrierRing) {
   auto [mode, nranks] = GetParam();
   chorusUniqueId id = LoopbackId();
-  std::string err = RunRanksIn(mode, nranks, id, Exercise);
-  EXPECT_EQ(err, "") << nranks << " ranks as " << ModeName(mode);
+  std::string err = RunOn(mode, nranks, id, Exercise);
+  EXPECT_EQ(err, "") << nranks << " ranks as " << testing::Name(mode);
 }
 
 INSTANTIATE_TEST_SUITE_P(All, BootstrapRanks,
-                         ::testing::Combine(::testing::Values(Mode::kThreads, Mode::kProcesses),
+                         ::testing::Combine(::testing::Values(RankMode::kThreads, RankMode::kProcesses),
                                             ::testing::Values(1, 2, 3, 8, 16)),
                          [](const auto& info) {
-                           return std::string(ModeName(std::get<0>(info.param))) + "_" +
+                           return std::string(testing::Name(std::get<0>(info.param))) + "_" +
                                   std::to_string(std::get<1>(info.param));
                          });
 
@@ -332,14 +256,14 @@ TEST(Bootstrap, RootBindsAddressFromLauncher) {
   close(fd);  // a free port, as chorus-run picks one
   chorusUniqueId id;
   ASSERT_TRUE(UniqueIdFromAddress(bound.ToString(), "s3cret", &id).ok());
-  EXPECT_EQ(RunThreads(3, id, Exercise), "");
-  EXPECT_EQ(RunProcesses(3, id, Exercise), "");
+  EXPECT_EQ(RunOn(RankMode::kThreads, 3, id, Exercise), "");
+  EXPECT_EQ(RunOn(RankMode::kProcesses, 3, id, Exercise), "");
 }
 
 // Ranks that start late (the root last) still join: members retry until the root listens.
 TEST(Bootstrap, StaggeredStart) {
   chorusUniqueId id = LoopbackId();
-  std::string err = RunThreads(4, id, [](int rank, int nranks, const chorusUniqueId& id) {
+  std::string err = RunOn(RankMode::kThreads, 4, id, [](int rank, int nranks, const chorusUniqueId& id) {
     std::this_thread::sleep_for(std::chrono::milliseconds(60 * (nranks - rank)));
     return Exercise(rank, nranks, id);
   });
@@ -349,7 +273,7 @@ TEST(Bootstrap, StaggeredStart) {
 // Large messages both ways at once must not deadlock on full socket buffers.
 TEST(Bootstrap, SimultaneousLargeExchange) {
   chorusUniqueId id = LoopbackId();
-  std::string err = RunThreads(2, id, [](int rank, int nranks, const chorusUniqueId& id) -> std::string {
+  std::string err = RunOn(RankMode::kThreads, 2, id, [](int rank, int nranks, const chorusUniqueId& id) -> std::string {
     std::unique_ptr<Bootstrap> b;
     Status s = Bootstrap::Create(id, rank, nranks, Opts(), &b);
     if (!s.ok()) return Describe(s);
@@ -368,7 +292,7 @@ TEST(Bootstrap, SimultaneousLargeExchange) {
 
 TEST(Bootstrap, TagAndSizeMismatchNamePeer) {
   chorusUniqueId id = LoopbackId();
-  std::string err = RunThreads(2, id, [](int rank, int nranks, const chorusUniqueId& id) -> std::string {
+  std::string err = RunOn(RankMode::kThreads, 2, id, [](int rank, int nranks, const chorusUniqueId& id) -> std::string {
     std::unique_ptr<Bootstrap> b;
     Status s = Bootstrap::Create(id, rank, nranks, Opts(), &b);
     if (!s.ok()) return Describe(s);
@@ -395,7 +319,7 @@ TEST(Bootstrap, TagAndSizeMismatchNamePeer) {
 
 TEST(Bootstrap, CollectiveMismatchFailsBothSides) {
   chorusUniqueId id = LoopbackId();
-  std::string err = RunThreads(2, id, [](int rank, int nranks, const chorusUniqueId& id) -> std::string {
+  std::string err = RunOn(RankMode::kThreads, 2, id, [](int rank, int nranks, const chorusUniqueId& id) -> std::string {
     std::unique_ptr<Bootstrap> b;
     Status s = Bootstrap::Create(id, rank, nranks, Opts(5000), &b);
     if (!s.ok()) return Describe(s);
@@ -493,7 +417,7 @@ TEST(Bootstrap, WrongSecretIsRefusedWhileRealRanksComplete) {
     closed_after = ReadUntilClosed(fd, 10000);
     close(fd);
   });
-  std::string err = RunThreads(3, id, [](int rank, int nranks, const chorusUniqueId& id) {
+  std::string err = RunOn(RankMode::kThreads, 3, id, [](int rank, int nranks, const chorusUniqueId& id) {
     if (rank != 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));  // intruder first
     return Exercise(rank, nranks, id);
   });
@@ -544,7 +468,7 @@ TEST(Bootstrap, MalformedHellosAreRefusedWithoutCrashing) {
     results[4] = ReadUntilClosed(fd, 10000);
     close(fd);
   });
-  std::string err = RunThreads(3, id, [](int rank, int nranks, const chorusUniqueId& id) {
+  std::string err = RunOn(RankMode::kThreads, 3, id, [](int rank, int nranks, const chorusUniqueId& id) {
     if (rank != 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
     return Exercise(rank, nranks, id);
   });
@@ -580,7 +504,7 @@ TEST(Bootstrap, AuthenticatedPeerWithHugeLengthIsCutOff) {
     ReadUntilClosed(fd, 10000);
     close(fd);
   });
-  std::string err = RunThreads(2, id, [&](int rank, int nranks, const chorusUniqueId& id) -> std::string {
+  std::string err = RunOn(RankMode::kThreads, 2, id, [&](int rank, int nranks, const chorusUniqueId& id) -> std::string {
     std::unique_ptr<Bootstrap> b;
     Status s = Bootstrap::Create(id, rank, nranks, Opts(10000), &b);
     if (!s.ok()) return Describe(s);
@@ -694,7 +618,7 @@ TEST(Bootstrap, TimeoutNamesMissingRank) {
 TEST(Bootstrap, AbortFlagUnblocksWaits) {
   chorusUniqueId id = LoopbackId();
   std::atomic<bool> abort_flag{false};
-  std::string err = RunThreads(2, id, [&](int rank, int nranks, const chorusUniqueId& id) -> std::string {
+  std::string err = RunOn(RankMode::kThreads, 2, id, [&](int rank, int nranks, const chorusUniqueId& id) -> std::string {
     std::unique_ptr<Bootstrap> b;
     Status s = Bootstrap::Create(id, rank, nranks, Opts(60000, &abort_flag), &b);
     if (!s.ok()) return Describe(s);
@@ -754,9 +678,9 @@ std::string DeadRankBody(int rank, int nranks, const chorusUniqueId& id, bool cr
 
 TEST(Bootstrap, DeadRankFailsOthersFast) {
   chorusUniqueId id = LoopbackId();
-  EXPECT_EQ(RunThreads(3, id, [](int r, int n, const chorusUniqueId& i) { return DeadRankBody(r, n, i, false); }), "");
+  EXPECT_EQ(RunOn(RankMode::kThreads, 3, id, [](int r, int n, const chorusUniqueId& i) { return DeadRankBody(r, n, i, false); }), "");
   chorusUniqueId id2 = LoopbackId();
-  EXPECT_EQ(RunProcesses(3, id2, [](int r, int n, const chorusUniqueId& i) { return DeadRankBody(r, n, i, true); }),
+  EXPECT_EQ(RunOn(RankMode::kProcesses, 3, id2, [](int r, int n, const chorusUniqueId& i) { return DeadRankBody(r, n, i, true); }),
             "");
 }
 

@@ -4,6 +4,7 @@
 // offsets survive counts beyond 2^32.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -184,6 +185,53 @@ TEST(Generators, HugeCountsKeepSixtyFourBitOffsets) {
       EXPECT_EQ(top, std::max(InputElems(a), OutputElems(a))) << algo.name << " " << Name(coll);
     }
   }
+}
+
+// Per rank, the element counts of its sends in order.
+std::vector<std::vector<Count>> SendCounts(const Algorithm& algo, const CollArgs& a,
+                                           Count* scratch_most) {
+  std::vector<std::vector<Count>> sends(static_cast<size_t>(a.nranks));
+  *scratch_most = 0;
+  for (Rank r = 0; r < a.nranks; ++r) {
+    RankProgram p;
+    EXPECT_TRUE(algo.generate(RankArgs(a, r), r, &p).ok());
+    *scratch_most = std::max(*scratch_most, p.scratch_elems);
+    for (const auto& ch : p.channels)
+      for (const auto& s : ch.steps) {
+        Rank to;
+        if (SendsTo(s, &to)) sends[r].push_back(s.op == OpCode::kSend ? s.src.count : s.dst.count);
+      }
+  }
+  return sends;
+}
+
+// Recursive halving: log2 p messages of half, a quarter, ... of the data, partials in at most half
+// of it; a non-power-of-two count adds the fold (the extra rank's whole input out, its block back).
+TEST(Generators, RabenseifnerReduceScatterHalves) {
+  const Algorithm& algo = *FindAlgorithm("rabenseifner");
+  CollArgs a;
+  a.coll = Collective::kReduceScatter;
+  a.nranks = 8;
+  a.count = 10;
+  ASSERT_TRUE(algo.applies(a));
+  Count scratch = 0;
+  auto sends = SendCounts(algo, a, &scratch);
+  for (Rank r = 0; r < 8; ++r) EXPECT_EQ(sends[r], (std::vector<Count>{40, 20, 10})) << r;
+  EXPECT_EQ(scratch, 40);
+  // 6 = 4 + 2: ranks 0 and 2 hand their 6 blocks to 1 and 3. Rank 1 stands for ranks 0-1 and
+  // keeps blocks 0-3 (sends 4-5), then sends blocks 2-3 to rank 3 (active 1) one by one, as
+  // they go on to ranks 2 and 3, and finally returns block 0 to rank 0.
+  a.nranks = 6;
+  sends = SendCounts(algo, a, &scratch);
+  EXPECT_EQ(sends[0], (std::vector<Count>{60}));
+  EXPECT_EQ(sends[1], (std::vector<Count>{20, 10, 10, 10}));
+  EXPECT_EQ(sends[4], (std::vector<Count>{40, 10}));
+  EXPECT_EQ(scratch, 60);
+  // Two ranks: one message each, straight into the output.
+  a.nranks = 2;
+  sends = SendCounts(algo, a, &scratch);
+  EXPECT_EQ(sends[0], (std::vector<Count>{10}));
+  EXPECT_EQ(scratch, 0);
 }
 
 TEST(Generators, RejectsBadArguments) {
