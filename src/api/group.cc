@@ -35,7 +35,7 @@ chorusResult_t Submit(chorusComm* comm, const CommOp& op) {
   }
   Status st = Acquire(comm, Name(op.coll));
   if (!st.ok()) return Report(nullptr, st);
-  st = comm->impl->Run({op});
+  st = comm->impl->Run(&op, 1);
   chorusResult_t r = Report(comm, st);
   Release(comm);
   return r;

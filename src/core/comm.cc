@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <span>
 
 #include "algorithms/registry.h"
 #include "core/env.h"
@@ -124,7 +125,10 @@ Status Communicator::ProgramFor(const sched::CollArgs& args, const std::string& 
     if (a == nullptr) return InternalError("algorithm '" + algo + "' vanished");
     sched::RankProgram program;
     CHORUS_RETURN_IF_ERROR(a->generate(args, rank_, &program));
-    if (programs_.size() >= kMaxCachedPrograms) programs_.clear();
+    if (programs_.size() >= kMaxCachedPrograms) {
+      programs_.clear();
+      last_call_.program = nullptr;
+    }
     it = programs_.emplace(key, std::move(program)).first;
   }
   *out = &it->second;
@@ -157,13 +161,22 @@ Status Communicator::RunCollective(const CommOp& requested) {
     case Collective::kReduceScatter: args.in_place = out == in + op.count * esize * rank_; break;
     default: args.in_place = in == out && in != nullptr; break;
   }
-  tune::Choice choice;
-  CHORUS_RETURN_IF_ERROR(tuner_->Choose(args, &choice));
-  const std::string algo = choice.algorithm->name;
   const sched::RankProgram* program = nullptr;
-  CHORUS_RETURN_IF_ERROR(ProgramFor(choice.args, algo, &program));
+  const char* algo = nullptr;
+  LastCall& last = last_call_;
+  if (last.program != nullptr && last.coll == op.coll && last.count == op.count && last.dtype == op.dtype &&
+      last.op == op.op && last.root == op.root && last.in_place == args.in_place) {
+    program = last.program;
+    algo = last.algo;
+  } else {
+    tune::Choice choice;
+    CHORUS_RETURN_IF_ERROR(tuner_->Choose(args, &choice));
+    algo = choice.algorithm->name;
+    CHORUS_RETURN_IF_ERROR(ProgramFor(choice.args, algo, &program));
+    last = LastCall{op.coll, op.count, op.dtype, op.op, op.root, args.in_place, program, algo};
+  }
   CHORUS_TRACE(kColl, "%s %s count=%zu %s %s root=%d -> %s%s", config_.name.c_str(), Name(op.coll),
-               op.count, Name(op.dtype), Name(op.op), op.root, algo.c_str(), args.in_place ? " (in place)" : "");
+               op.count, Name(op.dtype), Name(op.op), op.root, algo, args.in_place ? " (in place)" : "");
 
   exec::ExecBuffers buffers;
   buffers.base[static_cast<int>(sched::Buffer::kInput)] = const_cast<void*>(op.sendbuff);
@@ -221,18 +234,18 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   return st;
 }
 
-Status Communicator::Run(const std::vector<CommOp>& ops) {
+Status Communicator::Run(const CommOp* ops, size_t n) {
   if (!broken_.ok()) {
     return Status(broken_.code(), "communicator unusable after an earlier failure: " + broken_.message());
   }
   if (aborted()) return InvalidUsage("communicator was aborted");
   std::vector<const CommOp*> p2p;
-  for (const auto& op : ops) {
+  for (const CommOp& op : std::span<const CommOp>(ops, n)) {
     if (op.coll == Collective::kSendRecv) p2p.push_back(&op);
   }
   Status st;
   if (!p2p.empty()) st = RunPointToPoint(p2p);
-  for (const auto& op : ops) {
+  for (const CommOp& op : std::span<const CommOp>(ops, n)) {
     if (!st.ok()) break;
     if (op.coll != Collective::kSendRecv) st = RunCollective(op);
   }

@@ -67,7 +67,8 @@ class Communicator {
 
   // Runs a batch of operations issued together (a group, or a single call): all sends and receives
   // progress concurrently, then the collectives run in issue order.
-  Status Run(const std::vector<CommOp>& ops);
+  Status Run(const CommOp* ops, size_t n);
+  Status Run(const std::vector<CommOp>& ops) { return Run(ops.data(), ops.size()); }
 
   // Makes every wait of this communicator return (chorusCommAbort from any thread).
   void RequestAbort() { abort_.store(true); }
@@ -105,6 +106,19 @@ class Communicator {
   std::unique_ptr<tune::Tuner> tuner_;
   using ProgramKey = std::tuple<int, Count, Rank, int, bool, bool, Bytes, int, int, bool, std::string>;
   std::map<ProgramKey, sched::RankProgram> programs_;
+  // The last collective's plan: a loop of identical calls (the common case) skips the tuner and
+  // the program cache. Cleared whenever programs_ is.
+  struct LastCall {
+    Collective coll = Collective::kAllReduce;
+    Count count = 0;
+    DataType dtype = DataType::kUint8;
+    ReduceOp op = ReduceOp::kSum;
+    Rank root = 0;
+    bool in_place = false;
+    const sched::RankProgram* program = nullptr;
+    const char* algo = "";
+  };
+  LastCall last_call_;
 };
 
 }  // namespace chorus

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <list>
+#include <span>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,9 +46,18 @@ struct ChannelState {
   size_t next = 0;           // the step in progress
   bool started = false;      // the step in progress has begun receiving
   Bytes received = 0;        // bytes of the step in progress received so far
-  PendingSend* forward = nullptr;  // the fused step's own send
-  std::list<PendingSend> sends;    // posted, not yet drained, in post order
+  int forward = -1;                // the fused step's own send: an index into sends
+  std::vector<PendingSend> sends;  // posted, not yet drained, in post order
   bool done() const { return next >= steps->size() && sends.empty(); }
+  void Reset(int i, const std::vector<Step>* s) {
+    index = i;
+    steps = s;
+    next = 0;
+    started = false;
+    received = 0;
+    forward = -1;
+    sends.clear();
+  }
 };
 
 class Engine {
@@ -77,7 +86,7 @@ class Engine {
   void Finalize(char* dst, Bytes len) const;
   void PostSend(ChannelState& ch, Rank peer, const char* data, Bytes len, Bytes ready);
   std::string Describe(const ChannelState& ch) const;
-  Status CheckStuck(const std::vector<ChannelState>& channels, Clock::time_point deadline);
+  Status CheckStuck(const std::vector<ChannelState>& channels, size_t nchannels, Clock::time_point deadline);
 
   const sched::RankProgram& program_;
   const ExecBuffers& buffers_;
@@ -112,6 +121,15 @@ void Engine::PostSend(ChannelState& ch, Rank peer, const char* data, Bytes len, 
   ch.sends.push_back(PendingSend{params_.conns->send_queue(peer, ch.index), peer, data, len, 0, ready});
 }
 
+void EraseSend(ChannelState& ch, size_t i) {
+  ch.sends.erase(ch.sends.begin() + static_cast<ptrdiff_t>(i));
+  if (ch.forward == static_cast<int>(i)) {
+    ch.forward = -1;
+  } else if (ch.forward > static_cast<int>(i)) {
+    --ch.forward;
+  }
+}
+
 Status Engine::ProgressSends(ChannelState& ch, bool* progressed) {
   // Only the oldest pending send to a queue may push: messages on a queue stay in order.
   transport::SendQueue* blocked[8];
@@ -120,26 +138,25 @@ Status Engine::ProgressSends(ChannelState& ch, bool* progressed) {
     for (int i = 0; i < nblocked; ++i) if (blocked[i] == q) return true;
     return false;
   };
-  for (auto it = ch.sends.begin(); it != ch.sends.end();) {
-    PendingSend& s = *it;
+  for (size_t i = 0; i < ch.sends.size();) {
+    PendingSend& s = ch.sends[i];
     if (s.ticket != 0 && s.queue->Released(s.ticket)) {
       s.ticket = 0;
       s.released = s.sent;
       *progressed = true;
     }
     if (s.sent < s.total) {
-      if (nblocked == 8 || is_blocked(s.queue)) { ++it; continue; }
+      if (nblocked == 8 || is_blocked(s.queue)) { ++i; continue; }
       if (s.sent < s.ready) CHORUS_RETURN_IF_ERROR(Push(s, progressed));
     }
     if (s.finished()) {
-      if (ch.forward == &s) ch.forward = nullptr;
-      it = ch.sends.erase(it);
+      EraseSend(ch, i);
       continue;
     }
     // Sent in full, waiting only for the receiver to release references: later messages on the
     // same queue may go.
     if (s.sent < s.total) blocked[nblocked++] = s.queue;
-    ++it;
+    ++i;
   }
   return Status::Ok();
 }
@@ -180,7 +197,7 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
     ch.received = 0;
     if (forwards) {
       PostSend(ch, step.send_peer, dst, total, 0);
-      ch.forward = &ch.sends.back();
+      ch.forward = static_cast<int>(ch.sends.size()) - 1;
     }
   }
   transport::RecvQueue* q = params_.conns->recv_queue(step.peer, ch.index);
@@ -225,12 +242,12 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
     }
     if (step.finalize) Finalize(out, n);
     ch.received += n;
-    if (ch.forward != nullptr) ch.forward->ready = ch.received;
+    if (ch.forward >= 0) ch.sends[static_cast<size_t>(ch.forward)].ready = ch.received;
     *progressed = true;
   }
   if (ch.received == total) {
     ch.started = false;
-    ch.forward = nullptr;
+    ch.forward = -1;
     *step_done = true;
   }
   return Status::Ok();
@@ -292,7 +309,8 @@ std::string Engine::Describe(const ChannelState& ch) const {
   return d;
 }
 
-Status Engine::CheckStuck(const std::vector<ChannelState>& channels, Clock::time_point deadline) {
+Status Engine::CheckStuck(const std::vector<ChannelState>& all, size_t nchannels, Clock::time_point deadline) {
+  const auto channels = std::span<const ChannelState>(all.data(), nchannels);
   if (params_.abort_flag != nullptr && params_.abort_flag->load(std::memory_order_relaxed)) {
     return RemoteError(std::string(params_.what) + " aborted (chorusCommAbort)");
   }
@@ -329,23 +347,27 @@ Status Engine::CheckStuck(const std::vector<ChannelState>& channels, Clock::time
 }
 
 Status Engine::Run() {
-  std::vector<ChannelState> channels(program_.channels.size());
-  for (size_t c = 0; c < channels.size(); ++c) {
-    channels[c].index = static_cast<int>(c);
-    channels[c].steps = &program_.channels[c].steps;
+  // Reused by every call on this thread, so a small call allocates nothing.
+  thread_local std::vector<ChannelState> channels;
+  if (channels.size() < program_.channels.size()) channels.resize(program_.channels.size());
+  for (size_t c = 0; c < program_.channels.size(); ++c) {
+    channels[c].Reset(static_cast<int>(c), &program_.channels[c].steps);
     if (static_cast<int>(c) >= params_.conns->channels() && !channels[c].steps->empty()) {
       return InternalError("program uses channel " + std::to_string(c) + " but the connections have " +
                            std::to_string(params_.conns->channels()));
     }
   }
-  const auto deadline = Clock::now() + std::chrono::milliseconds(params_.timeout_ms);
+  const size_t nchannels = program_.channels.size();
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::milliseconds(params_.timeout_ms);
   Backoff backoff(params_.backoff);
   uint64_t idle = 0;
-  auto next_check = Clock::now();
+  auto next_check = start;
   for (;;) {
     bool all_done = true;
     bool progressed = false;
-    for (auto& ch : channels) {
+    for (size_t c = 0; c < nchannels; ++c) {
+      ChannelState& ch = channels[c];
       CHORUS_RETURN_IF_ERROR(ProgressSends(ch, &progressed));
       while (ch.next < ch.steps->size()) {
         bool step_done = false;
@@ -367,7 +389,7 @@ Status Engine::Run() {
       if ((++idle & 0x3f) == 0) {
         const auto now = Clock::now();
         if (now >= next_check) {
-          CHORUS_RETURN_IF_ERROR(CheckStuck(channels, deadline));
+          CHORUS_RETURN_IF_ERROR(CheckStuck(channels, nchannels, deadline));
           next_check = now + std::chrono::milliseconds(10);
         }
       }

@@ -45,8 +45,14 @@ uint64_t NowNs() {
 }  // namespace
 
 void Backoff::Pause() {
-  // The clock is read every 64 rounds only: polling rounds are tens of nanoseconds.
-  if (idle_rounds_++ == 0) idle_since_ns_ = NowNs();
+  // The clock is read every 64 rounds only: polling rounds are tens of nanoseconds. A small
+  // message usually arrives within the first rounds, so they do not read it at all.
+  if (policy_.spin_us > 0 && idle_rounds_ < 64) {
+    ++idle_rounds_;
+    CpuRelax();
+    return;
+  }
+  if (idle_rounds_++ == 0 || idle_since_ns_ == 0) idle_since_ns_ = NowNs();
   if ((idle_rounds_ & 63) == 0 || policy_.spin_us == 0) now_ns_ = NowNs();
   const uint64_t idle_us = now_ns_ > idle_since_ns_ ? (now_ns_ - idle_since_ns_) / 1000 : 0;
   if (idle_us < policy_.spin_us) {

@@ -23,7 +23,10 @@ class Backoff {
   // Called after a round that made no progress.
   void Pause();
   // Called after a round that made progress.
-  void Reset() { idle_rounds_ = 0; }
+  void Reset() {
+    idle_rounds_ = 0;
+    idle_since_ns_ = 0;
+  }
 
  private:
   BackoffPolicy policy_;
