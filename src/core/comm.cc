@@ -1,7 +1,5 @@
 #include "core/comm.h"
 
-#include <unistd.h>
-
 #include <cstring>
 #include <span>
 
@@ -9,7 +7,6 @@
 #include "core/env.h"
 #include "core/log.h"
 #include "exec/host_engine.h"
-#include "topology/detect.h"
 #include "tune/tuner.h"
 #include "transports/shm/shm_transport.h"
 
@@ -68,26 +65,12 @@ Status Communicator::Init(const chorusUniqueId& id) {
   bopts.abort_flag = &comm->abort_;
   CHORUS_RETURN_IF_ERROR(Bootstrap::Create(id, rank, nranks, bopts, &comm->bootstrap_));
 
-  // Which ranks share this host? The first wave has only the shared-memory transport.
-  constexpr size_t kHostBytes = 256;
-  std::vector<char> hosts(static_cast<size_t>(nranks) * kHostBytes, 0);
-  std::string me = topo::HostId();  // hostname + boot id, or CHORUS_HOSTID
-  strncpy(&hosts[static_cast<size_t>(rank) * kHostBytes], me.c_str(), kHostBytes - 1);
-  CHORUS_RETURN_IF_ERROR(comm->bootstrap_->AllGather(hosts.data(), kHostBytes));
-  for (Rank r = 0; r < nranks; ++r) {
-    std::string other(&hosts[static_cast<size_t>(r) * kHostBytes], strnlen(&hosts[static_cast<size_t>(r) * kHostBytes], kHostBytes - 1));
-    if (other != me) {
-      return InvalidUsage("rank " + std::to_string(r) + " runs on host '" + other + "' and rank " +
-                          std::to_string(rank) + " on '" + me +
-                          "': this build connects ranks of one host only (shared memory)");
-    }
-  }
+  CHORUS_RETURN_IF_ERROR(comm->AgreeOnMachine());
   std::unique_ptr<shm::ShmConnections> shm;
   CHORUS_RETURN_IF_ERROR(
       shm::ShmConnections::Create(comm->bootstrap_.get(), shm::ShmOptionsFromEnv(config.channels), &shm));
   comm->conns_ = std::move(shm);
   comm->backoff_ = BackoffPolicy::For(nranks);
-  comm->tuner_ = std::make_unique<tune::Tuner>(tune::DefaultHostModel());
   CHORUS_INFO(kInit, "%s: rank %d of %d ready (shm, %d channel(s), timeout %lld ms)", config.name.c_str(),
               rank, nranks, config.channels, static_cast<long long>(config.timeout_ms));
   return Status::Ok();
@@ -169,6 +152,9 @@ Status Communicator::RunCollective(const CommOp& requested) {
     program = last.program;
     algo = last.algo;
   } else {
+    CHORUS_RETURN_IF_ERROR(tune::ApplyTopologyHints(hints_, op.dtype, &args));
+    // The host engine runs message verbs only: no switch reductions over shared memory.
+    args.has_reducing_switch = false;
     tune::Choice choice;
     CHORUS_RETURN_IF_ERROR(tuner_->Choose(args, &choice));
     algo = choice.algorithm->name;

@@ -17,7 +17,9 @@
 #include "core/status.h"
 #include "core/types.h"
 #include "exec/waiter.h"
+#include "topology/graph.h"
 #include "transports/transport.h"
+#include "tune/topology_model.h"
 #include "tune/tuner.h"
 
 namespace chorus {
@@ -42,6 +44,15 @@ struct CommConfig {
 
 // Reads the config struct (may be null) over the environment's defaults; validates it.
 Status ResolveConfig(const chorusConfig_t* config, CommConfig* out);
+
+// The machine a communicator's tuner prices schedules on: the graph every rank of it parsed from
+// the same bytes, and the node each rank runs on. A null graph means the calibrated host model
+// (tune::DefaultHostModel): loading, parsing, placing or modelling failed on some rank, or the
+// parent communicator had none. Split and shrink hand their parent's to the child.
+struct CommTopology {
+  std::shared_ptr<const topo::Graph> graph;
+  std::vector<topo::NodeId> rank_node;  // by rank; empty with a null graph
+};
 
 class Communicator {
  public:
@@ -80,7 +91,22 @@ class Communicator {
   // Calls in flight (abort waits for them to leave before freeing).
   std::atomic<int>& active_calls() { return active_calls_; }
 
+  // What Init settled (tests and logs): the machine, the tuner built on it, its hints.
+  const CommTopology& topology() const { return topology_; }
+  const tune::Tuner& tuner() const { return *tuner_; }
+  const tune::TopologyHints& hints() const { return hints_; }
+  const std::string& model_description() const { return model_description_; }
+
  private:
+  // Split / shrink: a child built on its parent's machine (`parent_ranks[r]`: the parent rank of
+  // the child's rank r) rather than loading the topology again.
+  Status CreateChild(const chorusUniqueId& id, const std::vector<Rank>& parent_ranks, Rank new_rank,
+                     const CommConfig& config, std::unique_ptr<Communicator>* out) const;
+  // Init's agreement on the machine (comm_topology.cc): rank 0's topology graph to every rank,
+  // each rank's host, node and tuner plugin to every rank; refuses ranks on several hosts; builds
+  // the tuner. Only bootstrap failures and that refusal fail it: a topology problem is a WARN and
+  // the calibrated host model, on every rank alike.
+  Status AgreeOnMachine();
   Status RunCollective(const CommOp& op);
   Status RunPointToPoint(const std::vector<const CommOp*>& ops);
   // The program of this rank for `args` with algorithm `algo` (cached).
@@ -104,6 +130,10 @@ class Communicator {
   uint8_t barrier_in_ = 0;
   uint8_t barrier_out_ = 0;
   std::unique_ptr<tune::Tuner> tuner_;
+  CommTopology topology_;
+  bool inherited_topology_ = false;  // set by CreateChild before Init
+  tune::TopologyHints hints_;
+  std::string model_description_;
   using ProgramKey = std::tuple<int, Count, Rank, int, bool, bool, Bytes, int, int, bool, std::string>;
   std::map<ProgramKey, sched::RankProgram> programs_;
   // The last collective's plan: a loop of identical calls (the common case) skips the tuner and

@@ -39,7 +39,9 @@ Status Communicator::Split(int color, int key, const CommConfig& config, std::un
   while (members[new_rank].second != rank_) ++new_rank;
   CHORUS_INFO(kInit, "%s: split color %d key %d -> rank %d of %d", config_.name.c_str(), color, key, new_rank,
               static_cast<int>(members.size()));
-  return Create(ids[members.front().second], static_cast<int>(members.size()), new_rank, config, out);
+  std::vector<Rank> parent_ranks;
+  for (const auto& m : members) parent_ranks.push_back(m.second);
+  return CreateChild(ids[members.front().second], parent_ranks, new_rank, config, out);
 }
 
 Status Communicator::Shrink(const std::vector<Rank>& excluded, const CommConfig& config,
@@ -78,7 +80,7 @@ Status Communicator::Shrink(const std::vector<Rank>& excluded, const CommConfig&
   }
   CHORUS_INFO(kInit, "%s: shrink excluding %zu rank(s) -> rank %d of %zu", config_.name.c_str(), excluded.size(),
               new_rank, survivors.size());
-  return Create(id, static_cast<int>(survivors.size()), new_rank, config, out);
+  return CreateChild(id, survivors, new_rank, config, out);
 }
 
 }  // namespace chorus

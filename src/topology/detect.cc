@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 
 #include "core/env.h"
 #include "core/log.h"
@@ -126,17 +127,35 @@ std::string ExpandPath(const std::string& pattern) {
 }
 }  // namespace
 
-Status LoadTopology(Graph* out) {
+Status LoadTopology(Graph* out, bool devices) {
   std::string file = EnvString("CHORUS_TOPO_FILE");
+  std::string dump = EnvString("CHORUS_TOPO_DUMP_FILE");
+  if (!dump.empty()) devices = true;
   Graph g;
   if (!file.empty()) {
     CHORUS_RETURN_IF_ERROR(ReadXmlFile(file, &g));
     CHORUS_INFO(kTopo, "topology from CHORUS_TOPO_FILE=%s: %d nodes, %d links", file.c_str(), g.num_nodes(),
                 g.num_links());
   } else {
-    g = Detect();
+    // Detection takes tens of milliseconds and the machine does not change under a process:
+    // every communicator after the first reuses it (keyed by the host identity, which tests and
+    // containers may change).
+    static std::mutex mu;
+    static std::string cached_for[2];
+    static Graph cached[2];
+    const std::string me = HostId();
+    const int k = devices ? 1 : 0;
+    std::lock_guard<std::mutex> lock(mu);
+    if (cached_for[k] != me || cached[k].num_nodes() == 0) {
+      DetectOptions o;
+      o.io = devices;
+      o.probe_nvml = devices;
+      o.probe_rocm = devices;
+      cached[k] = Detect(o);
+      cached_for[k] = me;
+    }
+    g = cached[k];
   }
-  std::string dump = EnvString("CHORUS_TOPO_DUMP_FILE");
   if (!dump.empty()) {
     std::string path = ExpandPath(dump);
     // Write then rename: ranks dumping to one path never leave a torn file.

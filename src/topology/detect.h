@@ -15,6 +15,9 @@ namespace chorus::topo {
 
 struct DetectOptions {
   bool use_hwloc = true;
+  // Look for PCI devices (switches, accelerators, NICs) too. Without them hwloc loads in ~1 ms
+  // rather than ~11 ms (CI VM): enough for ranks on CPU cores, which need packages and NUMA only.
+  bool io = true;
   // Load this hwloc XML (lstopo --of xml; may carry fake GPUs and NICs) instead of looking at
   // the running machine; sysfs is not read then. Tests describe big machines this way.
   std::string hwloc_xml;
@@ -28,9 +31,12 @@ struct DetectOptions {
 Graph Detect(const DetectOptions& opts = {});
 
 // The graph a communicator uses: the file named by CHORUS_TOPO_FILE (a bad file is an error
-// naming the line) or Detect(); then, if CHORUS_TOPO_DUMP_FILE names a path (%h: host name,
-// %p: process id), writes it there (failure to write is a warning).
-Status LoadTopology(Graph* out);
+// naming the line) or Detect() (run once per process and HostId(); later calls copy its graph);
+// then, if CHORUS_TOPO_DUMP_FILE names a path (%h: host name, %p: process id), writes it there
+// (failure to write is a warning).
+// `devices` false: the caller runs ranks on CPU cores only, so detection skips PCI devices and
+// the NVML / ROCm probes (DetectOptions::io) unless CHORUS_TOPO_DUMP_FILE asks for the machine.
+Status LoadTopology(Graph* out, bool devices = true);
 
 // Which ranks share a machine: CHORUS_HOSTID if set, else "<hostname>:<boot_id>"
 // (/proc/sys/kernel/random/boot_id; two containers on one machine share it).

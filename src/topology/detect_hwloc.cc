@@ -393,7 +393,7 @@ bool DetectHwloc(const DetectOptions& opts, Graph* g, NodeId host) {
     CHORUS_INFO(kTopo, "hwloc_topology_init failed: falling back to sysconf");
     return false;
   }
-  hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_ALL);
+  hwloc_topology_set_io_types_filter(t, opts.io ? HWLOC_TYPE_FILTER_KEEP_ALL : HWLOC_TYPE_FILTER_KEEP_NONE);
   // Components we skip: the vendor ones would start the vendors' runtimes inside hwloc (slow; we
   // probe NVML and ROCm SMI ourselves), gl queries X displays, and pci (libpciaccess) repeats what
   // the linux component reads from sysfs and leaks memory when it is unloaded.

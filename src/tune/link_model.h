@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/types.h"
 
@@ -28,14 +29,25 @@ struct LinkModel {
   // Optional (> 0): each rank's sends and receives together share this bandwidth (one engine per
   // rank copies every byte in and out: host memory transports).
   double endpoint_beta_s_per_byte = 0;
+  // Optional: links several rank pairs cross (a NIC, a PCIe switch's uplink, a socket link, a
+  // spine): shared(from, to) lists the ones a message from `from` to `to` crosses besides its own
+  // link, its endpoints and its domain (indices into shared_beta_s_per_byte: each one's 1 /
+  // bandwidth in that direction); nullptr or empty: none. Every message crossing one takes its
+  // bytes from that one bandwidth.
+  std::function<const std::vector<int>*(Rank from, Rank to)> shared;
+  std::vector<double> shared_beta_s_per_byte;
   double gamma_s_per_byte = 0;  // reducing one byte of output locally
   double copy_s_per_byte = 0;   // copying one byte locally
   // Fused receive-and-forward steps stream at this grain (the transport's slot size): the
   // forwarded message starts once one such piece has arrived.
   double pipeline_bytes = 256 * 1024;
-  // kSwitchReduce: latency and per-byte cost of a reduction in the switch.
+  // kSwitchReduce: latency and per-byte cost of a reduction in the switch. The per-byte cost is
+  // each rank's port: one rank's reductions (on every channel) share it. Optional (> 0): the
+  // switch's aggregate, 1 / the bandwidth all ranks' switch traffic shares (ranks on one
+  // device share its ports; a switch slower than its ports).
   double switch_alpha_s = 2e-6;
   double switch_beta_s_per_byte = 0;
+  double switch_aggregate_beta_s_per_byte = 0;
 };
 
 // Ranks of one host exchanging messages through shared memory, fitted to measurements of the shm

@@ -129,6 +129,12 @@ std::unique_ptr<TunerPlugin> TunerPlugin::FromEnv() {
   return p;
 }
 
+std::string PluginIdentity(const TunerPlugin* p) {
+  if (p == nullptr) return "none";
+  const std::string& path = p->path();
+  return p->name() + " v" + std::to_string(p->version()) + " " + path.substr(path.rfind('/') + 1);
+}
+
 TunerPlugin::~TunerPlugin() {
   if (v1_ != nullptr) {
     const chorusResult_t r = v1_->destroy(context_);

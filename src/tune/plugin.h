@@ -51,6 +51,10 @@ class TunerPlugin {
   mutable std::mutex mu_;  // calls into one context never overlap
 };
 
+// What identifies a plugin across ranks: "<name> v<ABI version> <file name>", or "none" for
+// nullptr. Ranks whose identities differ would choose differently (docs/plugins.md).
+std::string PluginIdentity(const TunerPlugin* plugin);
+
 // The tuner's hook. `priced` holds the model's cheapest candidate per (algorithm, channels) it
 // priced; `choice` is the model's pick. Builds the cost table for `algos` x `channel_options`,
 // lets the plugin rewrite it and replaces *choice with the cheapest runnable entry (pricing it on

@@ -16,6 +16,10 @@ using sched::OpCode;
 using sched::Step;
 
 constexpr uint32_t kNone = ~0u;
+// A message crosses its link, its domain, two endpoints and at most this many shared links (the
+// model lists the narrowest first).
+constexpr int kMaxShared = 8;
+constexpr int kMaxResources = 4 + kMaxShared;
 
 // A link or a domain has a bandwidth (1 / beta). A transfer runs at the speed of its slowest
 // resource and takes the matching fraction of each resource's bandwidth from its start to its
@@ -48,7 +52,8 @@ struct Resource {
 struct Flow {
   double bytes = 0;
   double link_beta = 0;
-  int res[4] = {-1, -1, -1, -1};  // link, domain, sender's and receiver's endpoints
+  // link, domain, sender's and receiver's endpoints, shared links; -1: none
+  int res[kMaxResources] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
   uint32_t receiver = kNone;   // unit blocked on this flow
   uint32_t feeder = kNone;     // flow whose data this one forwards
   double tail = 0;             // last piece after the feeder completes
@@ -183,6 +188,62 @@ class Sim {
     return id;
   }
 
+  int SharedResource(int index) {
+    if (index < 0 || static_cast<size_t>(index) >= m_.shared_beta_s_per_byte.size() ||
+        !(m_.shared_beta_s_per_byte[static_cast<size_t>(index)] > 0)) {
+      return -1;
+    }
+    if (shared_res_.empty()) shared_res_.assign(m_.shared_beta_s_per_byte.size(), -1);
+    int& id = shared_res_[static_cast<size_t>(index)];
+    if (id < 0) {
+      id = static_cast<int>(res_.size());
+      res_.emplace_back();
+      res_.back().beta = m_.shared_beta_s_per_byte[static_cast<size_t>(index)];
+    }
+    return id;
+  }
+  // A switch reduction streams through every rank's port and, when the model says, the switch's
+  // aggregate bandwidth: ports are per rank (a rank's channels share its port), the aggregate is
+  // shared by all.
+  int SwitchPortResource(Rank r) {
+    if (switch_port_res_.empty()) switch_port_res_.assign(static_cast<size_t>(n_), -1);
+    int& id = switch_port_res_[static_cast<size_t>(r)];
+    if (id < 0) {
+      id = static_cast<int>(res_.size());
+      res_.emplace_back();
+      res_.back().beta = m_.switch_beta_s_per_byte;
+    }
+    return id;
+  }
+  // When the reduction of `bytes` per rank by every rank, ready at `t`, completes.
+  double SwitchReduce(const std::vector<uint32_t>& members, double t, double bytes) {
+    std::vector<int> used;
+    if (m_.switch_beta_s_per_byte > 0) {
+      for (uint32_t v : members) used.push_back(SwitchPortResource(units_[v].rank));
+    }
+    if (m_.switch_aggregate_beta_s_per_byte > 0) {
+      if (switch_aggregate_res_ < 0) {
+        switch_aggregate_res_ = static_cast<int>(res_.size());
+        res_.emplace_back();
+        // Per byte of one rank's share: every member moves its bytes through the switch.
+        res_.back().beta = m_.switch_aggregate_beta_s_per_byte * static_cast<double>(n_);
+      }
+      used.push_back(switch_aggregate_res_);
+    }
+    double per_byte = 0;
+    for (int r : used) per_byte = std::max(per_byte, res_[static_cast<size_t>(r)].beta);
+    if (!(per_byte > 0)) return t + m_.switch_alpha_s;
+    double start = t;
+    for (int r : used) start = std::max(start, res_[static_cast<size_t>(r)].Admit(t, res_[static_cast<size_t>(r)].beta / per_byte));
+    const double end = start + bytes * per_byte;
+    for (int r : used) {
+      const double fraction = res_[static_cast<size_t>(r)].beta / per_byte;
+      res_[static_cast<size_t>(r)].load += fraction;
+      res_[static_cast<size_t>(r)].held.emplace(end, fraction);
+    }
+    return end + m_.switch_alpha_s;
+  }
+
   void Reserve(uint32_t id) {
     Flow& f = flows_[id];
     double per_byte = f.link_beta;
@@ -296,6 +357,16 @@ class Sim {
           f.res[1] = DomainResource(s.peer, u.rank);
           f.res[2] = EndpointResource(s.peer);
           f.res[3] = EndpointResource(u.rank);
+          if (m_.shared) {
+            if (const std::vector<int>* shared = m_.shared(s.peer, u.rank)) {
+              int k = 4;
+              for (int index : *shared) {
+                if (k == kMaxResources) break;
+                int r = SharedResource(index);
+                if (r >= 0) f.res[k++] = r;
+              }
+            }
+          }
           f.receiver = ui;
           f.feeder = m.feeder;
           f.tail = m.tail;
@@ -320,7 +391,7 @@ class Sim {
           g.second.push_back(ui);
           u.state = State::kWaitSwitch;
           if (static_cast<int>(g.second.size()) == n_) {
-            double done = g.first + m_.switch_alpha_s + bytes * m_.switch_beta_s_per_byte;
+            double done = SwitchReduce(g.second, g.first, bytes);
             for (uint32_t v : g.second) {
               units_[v].t = done;
               units_[v].state = State::kRun;
@@ -353,6 +424,9 @@ class Sim {
   std::unordered_map<uint64_t, int> link_res_;
   std::unordered_map<int, int> domain_res_;
   std::vector<int> endpoint_res_;
+  std::vector<int> shared_res_;
+  std::vector<int> switch_port_res_;
+  int switch_aggregate_res_ = -1;
   std::unordered_map<uint64_t, std::deque<Msg>> queues_;
   std::map<std::pair<int, size_t>, std::pair<double, std::vector<uint32_t>>> switch_;
   std::unordered_map<uint32_t, size_t> switch_seq_;

@@ -102,6 +102,106 @@ double PortGbps(const topo::Router& router, NodeId dev, const std::vector<NodeId
   return sum;
 }
 
+// Shared links: every directed hop of the ranks' best paths, except the hops that leave or
+// enter a rank's own device (its ports: the endpoint models them) and memory hops (the domain
+// models memory). Pairs of devices that cross the same hop in the same direction share its
+// usable bandwidth: a NIC several GPUs use, a PCIe switch's uplink, the socket link, a spine.
+//
+// Traffic between hosts leaves through the NIC assigned to the sending device and enters through
+// the receiver's (as NCCL assigns one NIC per GPU): the nearest NIC of the host (widest path,
+// then lowest latency), ties going to the NIC with the fewest devices so far. Without this, ties
+// in the best path would send every GPU of a PCIe switch through its first NIC.
+std::map<NodeId, NodeId> AssignNics(const Graph& g, const topo::Router& router, const std::vector<NodeId>& devices) {
+  std::map<NodeId, NodeId> nic_of;
+  std::map<NodeId, int> load;
+  std::vector<NodeId> sorted = devices;
+  std::sort(sorted.begin(), sorted.end());
+  for (NodeId d : sorted) {
+    const NodeId host = g.node(d).host;
+    if (host == topo::kNoNode) continue;
+    NodeId best = topo::kNoNode;
+    double best_bw = 0, best_lat = 0;
+    for (NodeId nic : g.NodesOfKind(NodeKind::kNic, host)) {
+      const topo::PathInfo p = router.Between(d, nic);
+      if (!p.reachable) continue;
+      const bool better = best == topo::kNoNode || p.bw_gbps > best_bw * (1 + 1e-9) ||
+                          (p.bw_gbps >= best_bw * (1 - 1e-9) &&
+                           (p.latency_us < best_lat - 1e-9 ||
+                            (p.latency_us <= best_lat + 1e-9 && load[nic] < load[best])));
+      if (better) {
+        best = nic;
+        best_bw = p.bw_gbps;
+        best_lat = p.latency_us;
+      }
+    }
+    if (best != topo::kNoNode) {
+      nic_of[d] = best;
+      ++load[best];
+    }
+  }
+  return nic_of;
+}
+
+void AddSharedLinks(const Graph& g, const std::vector<NodeId>& rank_node, const std::vector<NodeId>& devices,
+                    const topo::LinkCostOptions& o, LinkModel* m) {
+  topo::Router router(g);
+  const std::map<NodeId, NodeId> nic_of = AssignNics(g, router, devices);
+  std::map<NodeId, size_t> slot;
+  for (NodeId d : devices) slot.emplace(d, slot.size());
+  const size_t slots = devices.size();
+  std::map<std::pair<int, bool>, int> hop_index;
+  std::vector<double> beta;
+  std::map<std::vector<int>, int> list_index;  // pairs crossing the same hops share one list
+  auto lists = std::make_shared<std::vector<std::vector<int>>>();
+  std::vector<int> pair_list(slots * slots, -1);
+  for (size_t i = 0; i < slots; ++i) {
+    const std::vector<topo::PathInfo> paths = router.FromTo(devices[i], devices);
+    for (size_t j = 0; j < slots; ++j) {
+      if (i == j || !paths[j].reachable) continue;
+      std::vector<topo::Hop> hops = paths[j].hops;
+      auto ni = nic_of.find(devices[i]), nj = nic_of.find(devices[j]);
+      if (paths[j].Crosses(topo::LinkType::kNetwork) && ni != nic_of.end() && nj != nic_of.end() &&
+          g.node(devices[i]).host != g.node(devices[j]).host) {
+        const topo::PathInfo out = router.Between(devices[i], ni->second);
+        const topo::PathInfo net = router.Between(ni->second, nj->second);
+        const topo::PathInfo in = router.Between(nj->second, devices[j]);
+        if (out.reachable && net.reachable && in.reachable) {
+          hops = out.hops;
+          hops.insert(hops.end(), net.hops.begin(), net.hops.end());
+          hops.insert(hops.end(), in.hops.begin(), in.hops.end());
+        }
+      }
+      std::vector<std::pair<double, int>> crossed;  // (beta, index)
+      for (const topo::Hop& h : hops) {
+        if (h.type == topo::LinkType::kMemory) continue;
+        if (h.from == devices[i] || h.to == devices[j] || h.from == devices[j] || h.to == devices[i]) continue;
+        const double b = 1.0 / (h.bw_gbps * o.efficiency[static_cast<int>(h.type)] * 1e9);
+        auto [it, fresh] = hop_index.emplace(std::make_pair(h.edge, h.forward), static_cast<int>(beta.size()));
+        if (fresh) beta.push_back(b);
+        crossed.emplace_back(b, it->second);
+      }
+      if (crossed.empty()) continue;
+      // The narrowest first: the simulator takes a bounded number.
+      std::stable_sort(crossed.begin(), crossed.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+      std::vector<int> ids;
+      for (const auto& c : crossed) ids.push_back(c.second);
+      auto [it, fresh] = list_index.emplace(ids, static_cast<int>(lists->size()));
+      if (fresh) lists->push_back(std::move(ids));
+      pair_list[i * slots + j] = it->second;
+    }
+  }
+  if (lists->empty()) return;
+  std::vector<int> rank_slot;
+  for (NodeId d : rank_node) rank_slot.push_back(static_cast<int>(slot.at(d)));
+  m->shared_beta_s_per_byte = std::move(beta);
+  m->shared = [lists, pair_list = std::move(pair_list), rank_slot = std::move(rank_slot),
+               slots](Rank a, Rank b) -> const std::vector<int>* {
+    const int l = pair_list[static_cast<size_t>(rank_slot[static_cast<size_t>(a)]) * slots +
+                            static_cast<size_t>(rank_slot[static_cast<size_t>(b)])];
+    return l < 0 ? nullptr : &(*lists)[static_cast<size_t>(l)];
+  };
+}
+
 std::string Gbps(double seconds_per_byte) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.4g GB/s", seconds_per_byte > 0 ? 1e-9 / seconds_per_byte : 0.0);
@@ -173,6 +273,7 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
     gamma = host.gamma_s_per_byte;
     copy = host.copy_s_per_byte;
   }
+  std::map<NodeId, double> port_gbps;  // usable port bandwidth of each accelerator holding ranks
   if (any_accel) {
     topo::Router router(g);
     for (NodeId d : devices) {
@@ -185,10 +286,12 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
       for (NodeId e : devices)
         if (e != d) others.push_back(e);
       double port = PortGbps(router, d, others, o.link_costs);
+      port_gbps[d] = port;
       // Ranks sharing a device share its ports; sends and receives use both directions.
       if (port > 0) endpoint_beta = std::max(endpoint_beta, per_device[d] / (2 * port * 1e9));
     }
   }
+  AddSharedLinks(g, rank_node, devices, o.link_costs, &m);
   m.endpoint_beta_s_per_byte = endpoint_beta;
   m.gamma_s_per_byte = gamma;
   m.copy_s_per_byte = copy;
@@ -253,6 +356,13 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
     }
     m.switch_alpha_s = o.switch_latencies * alpha;
     m.switch_beta_s_per_byte = beta / o.switch_efficiency;
+    // Ranks on one device share its ports into the switch: the aggregate is the devices' ports.
+    double ports = 0;
+    for (NodeId d : devices) {
+      auto it = port_gbps.find(d);
+      if (it != port_gbps.end()) ports += it->second;
+    }
+    if (ports > 0) m.switch_aggregate_beta_s_per_byte = 1 / (ports * o.switch_efficiency * 1e9);
   }
 
   std::string& desc = tm.description;

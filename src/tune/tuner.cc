@@ -221,6 +221,11 @@ Tuner::Tuner(LinkModel model) : model_(std::move(model)) {
   plugin_ = TunerPlugin::FromEnv();
 }
 
+Tuner::Tuner(LinkModel model, std::unique_ptr<TunerPlugin> plugin)
+    : model_(std::move(model)), plugin_(std::move(plugin)) {
+  force_status_ = ParseAlgoOverride(EnvString("CHORUS_ALGO"), &force_);
+}
+
 Tuner::~Tuner() = default;
 
 Status Tuner::Choose(const sched::CollArgs& base, Choice* out) {

@@ -60,6 +60,9 @@ class Tuner {
   // Reads CHORUS_ALGO; a malformed value is reported by every Choose(). Loads CHORUS_TUNER_PLUGIN
   // (a plugin that fails to load is a WARN, and the model chooses alone).
   explicit Tuner(LinkModel model);
+  // Reads CHORUS_ALGO; uses `plugin` (may be null) instead of loading CHORUS_TUNER_PLUGIN: the
+  // communicator loads it first, to check that every rank has the same one.
+  Tuner(LinkModel model, std::unique_ptr<TunerPlugin> plugin);
   ~Tuner();
   Status Choose(const sched::CollArgs& base, Choice* out);
   const LinkModel& model() const { return model_; }

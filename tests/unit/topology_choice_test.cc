@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "topology/machines.h"
+#include "algorithms/registry.h"
+#include "tune/simulator.h"
 #include "tune/topology_model.h"
 #include "tune/tuner.h"
 
@@ -374,6 +376,87 @@ TEST(TopologyChoice, SlowerNetworkMakesHierarchicalWinEarlier) {
   EXPECT_LT(slow, base);
   Graph fast = ScaleLinks(ScaleLinks(g, topo::LinkType::kNetwork, 8), topo::LinkType::kPcie, 8);
   EXPECT_EQ(first_hierarchical(fast), 0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared links: a NIC (or any hop) several ranks cross is one bandwidth
+
+// What `algo` costs on `tm` for `bytes` (as Pick counts them) with and without its shared links.
+std::pair<double, double> WithAndWithoutSharing(const TopologyModel& tm, const char* algo, Collective coll,
+                                                double bytes) {
+  sched::CollArgs a;
+  a.coll = coll;
+  a.nranks = tm.hints.nranks;
+  a.elem_size = 4;
+  const bool per_rank = coll == Collective::kAllToAll || coll == Collective::kAllGather;
+  a.count = static_cast<Count>(bytes / 4 / (per_rank ? a.nranks : 1));
+  a.channels = 1;
+  EXPECT_TRUE(ApplyTopologyHints(tm.hints, DataType::kFloat32, &a).ok());
+  LinkModel apart = tm.model;
+  apart.shared = nullptr;
+  SimResult with, without;
+  Status s = EstimateAlgorithm(*sched::FindAlgorithm(algo), a, tm.model, &with);
+  EXPECT_TRUE(s.ok()) << s.message();
+  s = EstimateAlgorithm(*sched::FindAlgorithm(algo), a, apart, &without);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return {with.seconds, without.seconds};
+}
+
+TEST(TopologyChoice, RanksOfAHostShareItsNic) {
+  // Two 2-socket hosts with one 100G NIC each, 8 host ranks per host (4 per socket): in an
+  // all-to-all every rank's traffic to the other host crosses its host's one NIC.
+  Graph node = Builtin("cpu-2socket"), g;
+  ASSERT_TRUE(topo::MakeFatTree(node, 2, topo::FatTreeOptions{}, &g).ok());
+  std::vector<NodeId> nodes;
+  for (int h = 0; h < 2; ++h)
+    for (int r = 0; r < 8; ++r) nodes.push_back(g.Find("n" + std::to_string(h) + ".numa" + std::to_string(r / 4)));
+  for (NodeId n : nodes) ASSERT_NE(n, topo::kNoNode);
+  TopologyModel tm = Model(g, nodes);
+  EXPECT_EQ(tm.hints.ranks_per_node, 8);
+  ASSERT_TRUE(static_cast<bool>(tm.model.shared));
+  auto [with, without] = WithAndWithoutSharing(tm, "pairwise", Collective::kAllToAll, 64 * kMiB);
+  // 8 ranks x 4.5 GB/s (one core per message) into 11.5 GB/s of usable NIC.
+  EXPECT_GT(with, 2 * without) << with << " s shared, " << without << " s apart";
+  // Inside a host nothing is shared beyond the memory domain: a ring within one host is unchanged.
+  TopologyModel one_host = Model(g, std::vector<NodeId>(nodes.begin(), nodes.begin() + 8));
+  auto [ring_with, ring_without] = WithAndWithoutSharing(one_host, "ring", Collective::kAllReduce, 64 * kMiB);
+  EXPECT_NEAR(ring_with, ring_without, ring_without * 1e-9);
+}
+
+TEST(TopologyChoice, GpusSharingANicMakeTheRingBeatHierarchical) {
+  // Four hosts of 8 PCIe GPUs with one NIC per socket (4 GPUs per NIC). Hierarchical's
+  // inter-host phase runs 8 rings at once, 4 through each NIC; priced per pair it looked
+  // cheapest at 256 MiB (est 21.8 ms against the ring's 23.0), priced on the shared NICs it is
+  // not (~28 ms).
+  Graph node = Builtin("pcie-8gpu-2socket"), g;
+  ASSERT_TRUE(topo::MakeFatTree(node, 4, topo::FatTreeOptions{}, &g).ok());
+  TopologyModel tm = Model(g, Place(g, 32));
+  EXPECT_EQ(tm.hints.ranks_per_node, 8);
+  EXPECT_EQ(PickName(tm, Collective::kAllReduce, 256 * kMiB), "ring");
+  auto [with, without] = WithAndWithoutSharing(tm, "hierarchical", Collective::kAllReduce, 256 * kMiB);
+  EXPECT_GT(with, 1.2 * without) << with << " s shared, " << without << " s apart";
+}
+
+TEST(TopologyChoice, SwitchOffloadGetsNoBandwidthFromMoreChannels) {
+  Graph g = Builtin("dgx-h100");
+  TopologyModel tm = Model(g, Place(g, 8));
+  sched::CollArgs a;
+  a.coll = Collective::kAllReduce;
+  a.nranks = 8;
+  a.count = 64 << 20;
+  a.elem_size = 4;
+  ASSERT_TRUE(ApplyTopologyHints(tm.hints, DataType::kFloat32, &a).ok());
+  ASSERT_TRUE(a.has_reducing_switch);
+  SimResult one, four;
+  a.channels = 1;
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("switch_offload"), a, tm.model, &one).ok());
+  a.channels = 4;
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("switch_offload"), a, tm.model, &four).ok());
+  EXPECT_NEAR(four.seconds, one.seconds, one.seconds * 0.02);
+  // Two ranks per GPU share its ports: the switch's aggregate halves each rank's rate.
+  TopologyModel two = Model(g, Place(g, 16, topo::PlaceOn::kAccelerators, 2));
+  EXPECT_NEAR(two.model.switch_aggregate_beta_s_per_byte * 16, 2 * tm.model.switch_aggregate_beta_s_per_byte * 8,
+              tm.model.switch_aggregate_beta_s_per_byte * 1e-6);
 }
 
 // ---------------------------------------------------------------------------------------------

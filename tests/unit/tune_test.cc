@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <memory>
+#include <vector>
 
 #include "algorithms/emit.h"
 #include "algorithms/registry.h"
@@ -118,6 +120,59 @@ TEST(Simulator, ARanksSendsAndReceivesShareItsEndpoint) {
   m.endpoint_beta_s_per_byte = kBeta;  // room for one
   ASSERT_TRUE(Simulate(a, p, m, &r).ok());
   EXPECT_NEAR(r.seconds, kAlpha + 8000 * kBeta, 1e-12);
+}
+
+TEST(Simulator, ASharedLinkIsOneBandwidthForEveryPairCrossingIt) {
+  // Ranks 0 and 1 send to ranks 2 and 3 at once over separate pair links; both pairs cross one
+  // shared link (a NIC) when the model says so.
+  CollArgs a = Args(Collective::kAllGather, 4, 1000);
+  a.channels = 2;
+  auto p = Programs(a);
+  sched::Emitter(&p[0].channels[0], 0).Send(2, sched::In(0, 1000));
+  sched::Emitter(&p[2].channels[0], 0).Recv(0, sched::Out(0, 1000));
+  sched::Emitter(&p[1].channels[1], 0).Send(3, sched::In(0, 1000));
+  sched::Emitter(&p[3].channels[1], 0).Recv(1, sched::Out(0, 1000));
+  LinkModel m = PlainModel();
+  SimResult r;
+  ASSERT_TRUE(Simulate(a, p, m, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 4000 * kBeta, 1e-12);
+  auto nic = std::make_shared<std::vector<int>>(std::vector<int>{0});
+  m.shared_beta_s_per_byte = {kBeta};
+  m.shared = [nic](Rank from, Rank to) -> const std::vector<int>* { return from < 2 && to >= 2 ? nic.get() : nullptr; };
+  ASSERT_TRUE(Simulate(a, p, m, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 8000 * kBeta, 1e-12);
+  // Twice as wide: room for both.
+  m.shared_beta_s_per_byte = {kBeta / 2};
+  ASSERT_TRUE(Simulate(a, p, m, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 4000 * kBeta, 1e-12);
+  // The other direction is another resource: 2 -> 0 does not cross it.
+  m.shared_beta_s_per_byte = {kBeta};
+  auto back = Programs(a);
+  sched::Emitter(&back[0].channels[0], 0).Send(2, sched::In(0, 1000));
+  sched::Emitter(&back[2].channels[0], 0).Recv(0, sched::Out(0, 1000));
+  sched::Emitter(&back[3].channels[1], 0).Send(1, sched::In(0, 1000));
+  sched::Emitter(&back[1].channels[1], 0).Recv(3, sched::Out(0, 1000));
+  ASSERT_TRUE(Simulate(a, back, m, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 4000 * kBeta, 1e-12);
+}
+
+TEST(Simulator, SwitchPortsArePerRankAndTheAggregateIsShared) {
+  // A switch reduction of 64 MiB over 8 ranks: more channels do not add port bandwidth.
+  CollArgs a = Args(Collective::kAllReduce, 8, 16 << 20);
+  a.has_reducing_switch = true;
+  LinkModel m = PlainModel();
+  m.switch_alpha_s = 1e-6;
+  m.switch_beta_s_per_byte = kBeta;
+  const double bytes = 64.0 * (1 << 20);
+  a.channels = 1;
+  const double one = Estimate("switch_offload", a, m);
+  EXPECT_NEAR(one, m.switch_alpha_s + bytes * kBeta, 1e-9);
+  a.channels = 4;
+  const double four = Estimate("switch_offload", a, m);
+  EXPECT_NEAR(four, one, one * 0.01);
+  // An aggregate of half the ports' sum halves the speed.
+  m.switch_aggregate_beta_s_per_byte = 2 * kBeta / 8;
+  EXPECT_NEAR(Estimate("switch_offload", a, m), 2 * (one - m.switch_alpha_s) + m.switch_alpha_s, one * 0.02);
 }
 
 TEST(Simulator, RingAllReduceMatchesTheAlphaBetaFormula) {

@@ -2,8 +2,12 @@
 // fallback to the model, the example plugin's overrides, CHORUS_ALGO's precedence, and
 // all-reduces run with a plugin loaded.
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include <climits>
 #include <cstdio>
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "algorithms/registry.h"
+#include "api/handle.h"
 #include "chorus/chorus.h"
 #include "core/log.h"
 #include "support/test_support.h"
@@ -459,6 +464,55 @@ TEST_F(TunerPluginTest, CommunicatorsConsultThePluginAndDestroyItsContexts) {
   // A communicator runs CHORUS_CHANNELS (default 1) channels: that is all it offers.
   EXPECT_EQ(last.substr(last.rfind(' ')), " channels=1") << last;
   dlclose(lib);
+}
+
+// Ranks that would load different plugins (here: one rank has CHORUS_TUNER_PLUGIN, the others
+// none) would choose different algorithms and run mismatched schedules. Init compares the
+// plugins' identities and disables the plugin on every rank, with a warning naming the ranks.
+TEST_F(TunerPluginTest, RanksWithDifferentPluginsAllRunWithout) {
+  const int n = 3;
+  const std::vector<size_t> counts = {1, 1000, 300000};
+  // The table makes the plugin's picks differ from the model's (asserted in
+  // AllReduceWithTheExampleLoadedIsCorrect), so a rank that kept it would hang or fail.
+  ScopedEnv tb("CHORUS_TUNER_EXAMPLE_TABLE", "allreduce:0-64K:recursive_doubling,allreduce:64K-:rabenseifner");
+  ScopedEnv timeout("CHORUS_TIMEOUT", "30");
+  const bool check_log = CanSeeWarnings();
+  const std::string log = ::testing::TempDir() + "/tuner_plugin_mismatch_" + std::to_string(getpid()) + ".log";
+  std::string err = testing::RunRanks(n, testing::RankMode::kProcesses, [&](int rank, int nranks, const chorusUniqueId& id) {
+    if (rank == 1) setenv("CHORUS_TUNER_PLUGIN", kExample.c_str(), 1);
+    if (rank == 0 && check_log) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (fd < 0 || dup2(fd, 2) < 0) return std::string("cannot redirect stderr");
+      close(fd);
+    }
+    chorusComm_t comm = nullptr;
+    if (chorusCommInitRank(&comm, nranks, id, rank, nullptr) != chorusSuccess) return std::string("init failed");
+    std::string e;
+    if (comm->impl->tuner().plugin() != nullptr) e = "the plugin is still enabled";
+    for (size_t count : counts) {
+      if (!e.empty()) break;
+      std::vector<float> in(count, static_cast<float>(rank + 1)), out(count, -1.0f);
+      if (chorusAllReduce(in.data(), out.data(), count, chorusFloat32, chorusSum, comm, nullptr) != chorusSuccess) {
+        e = std::string("all-reduce failed: ") + chorusGetLastError(comm);
+      }
+      for (size_t i = 0; i < count && e.empty(); ++i) {
+        if (out[i] != static_cast<float>(nranks * (nranks + 1) / 2)) e = "wrong sum at " + std::to_string(i);
+      }
+    }
+    chorusCommDestroy(comm);
+    return e;
+  });
+  EXPECT_EQ(err, "");
+  if (check_log) {
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_NE(text.str().find("the ranks load different tuner plugins (CHORUS_TUNER_PLUGIN) (rank 1: example v1 " +
+                                  BaseOf(kExample) + "; ranks 0,2: none); disabled on every rank"),
+              std::string::npos)
+        << text.str();
+    std::remove(log.c_str());
+  }
 }
 
 }  // namespace
