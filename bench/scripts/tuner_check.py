@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Check the tuner's picks against measured algorithms (issue: "within 10% of the fastest").
+
+Inputs: a chorus-bench --algo all JSON report (every algorithm forced in turn) and the stderr of
+a default run of the same sizes with CHORUS_DEBUG=INFO CHORUS_DEBUG_SUBSYS=TUNE, whose lines
+"... TUNE allreduce 8B x2 ranks -> one_shot, ..." name the tuner's pick per size.
+
+Prints a Markdown table: one row per size, each algorithm's out-of-place busbw (GB/s; time in us
+below 64 KiB, where busbw is tiny), the fastest algorithm, the tuner's pick and the pick's time over
+the fastest time. A pick is "ok" within --tolerance (default 1.10) of the fastest; the exit status
+is 1 when any size is not ok.
+
+    tuner_check.py algo.json tune.log [--tolerance 1.10] [--noise-us 0.3]
+
+--noise-us: below this absolute difference two times count as equal (timer and jitter floor for
+sub-microsecond calls).
+"""
+import argparse
+import json
+import re
+import sys
+
+
+def human(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:g} {unit}"
+        n /= 1024
+
+
+def parse_size(text):
+    m = re.fullmatch(r"(\d+)([KMG]?)B?", text)
+    if not m:
+        return None
+    return int(m.group(1)) * {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2)]
+
+
+def picks_from_log(path, collective):
+    picks = {}
+    pat = re.compile(r"TUNE %s (\S+) x(\d+) ranks -> ([a-z_]+)" % collective)
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = pat.search(line)
+            if m:
+                size = parse_size(m.group(1))
+                if size is not None:
+                    picks.setdefault(size, m.group(3))
+    return picks
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("report")
+    ap.add_argument("tune_log")
+    ap.add_argument("--tolerance", type=float, default=1.10)
+    ap.add_argument("--noise-us", type=float, default=0.3)
+    a = ap.parse_args()
+    rep = json.load(open(a.report))
+    coll = rep["collective"]
+    picks = picks_from_log(a.tune_log, coll)
+    times = {}  # size -> {algo: (time_us, busbw)}
+    algos = []
+    for r in rep["results"]:
+        oop = r.get("out_of_place", {})
+        if r.get("impl") != "chorus" or oop.get("status") != "ok" or oop.get("wrong", 0) != 0:
+            continue
+        algo = r["variant"]
+        if algo not in algos:
+            algos.append(algo)
+        times.setdefault(r["size"], {})[algo] = (oop["time_us"], oop["busbw_GBps"])
+    bad = 0
+    print(f"| size | " + " | ".join(algos) + " | fastest | tuner | tuner/fastest | |")
+    print("|" + "---|" * (len(algos) + 5))
+    for size in sorted(times):
+        row = times[size]
+        best = min(row, key=lambda k: row[k][0])
+        pick = picks.get(size)
+        cells = []
+        for algo in algos:
+            if algo not in row:
+                cells.append("")
+            elif size < 65536:
+                cells.append(f"{row[algo][0]:.2f} us")
+            else:
+                cells.append(f"{row[algo][1]:.2f}")
+        if pick is None or pick not in row:
+            verdict, ratio = "no pick", ""
+            bad += 1
+        else:
+            t_pick, t_best = row[pick][0], row[best][0]
+            r = t_pick / t_best
+            ok = r <= a.tolerance or t_pick - t_best <= a.noise_us
+            verdict = "ok" if ok else "**off**"
+            bad += 0 if ok else 1
+            ratio = f"{r:.2f}"
+        print(f"| {human(size)} | " + " | ".join(cells) + f" | {best} | {pick} | {ratio} | {verdict} |")
+    print(f"\n{len(times) - bad} of {len(times)} sizes: the tuner's pick is within "
+          f"{(a.tolerance - 1) * 100:.0f}% of the fastest measured algorithm.")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
