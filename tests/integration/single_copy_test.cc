@@ -432,12 +432,133 @@ TEST_F(SingleCopy, KilledRankDuringAllGatherFailsTheSurvivorsFast) {
     std::string e;
     if (r != chorusRemoteError && r != chorusTimeout) e = std::string("got ") + chorusGetErrorString(r) + ": " + msg;
     else if (waited > timeout_ms / 1000.0 + 1.0) e = "error took " + std::to_string(waited) + " s: " + msg;
-    else if (r == chorusRemoteError && msg.find("rank") == std::string::npos) e = "message does not name a rank: " + msg;
+    // Whether the survivor learns it from its own read (process_vm_readv: no such process), from
+    // the liveness check, or from the other survivor's declared failure, the dead rank is named.
+    else if (r == chorusRemoteError && (msg.find("rank 2") == std::string::npos || msg.find("died") == std::string::npos)) {
+      e = "message does not say that rank 2 died: " + msg;
+    }
     chorusCommAbort(comm);
     return e;
   }, 60, &pids);
   EXPECT_EQ(err, "rank 2: killed by signal 9\n");
   EXPECT_EQ(LeakedSegments(pids), "");
+}
+
+// A rank killed while the receiver has yet to read its reference: the receiver's read fails at
+// once (no such process) and says who died. Its message should carry the same context as every
+// other data-path error (the call, this rank, the host, the step).
+TEST_F(SingleCopy, ReferenceFromARankKilledBeforeTheRead) {
+  std::vector<int> pids;
+  std::string err = RunRanks(2, RankMode::kProcesses, [&](int rank, int n, const chorusUniqueId& id) -> std::string {
+    chorusConfig_t cfg = CHORUS_CONFIG_INITIALIZER;
+    cfg.timeoutMs = 4000;
+    chorusComm_t comm = nullptr;
+    if (chorusCommInitRank(&comm, n, id, rank, &cfg) != chorusSuccess) return chorusGetLastError(nullptr);
+    std::vector<float> buf((4u << 20) / 4, static_cast<float>(rank));
+    if (rank == 1) {
+      std::thread([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        kill(getpid(), SIGKILL);
+      }).detach();
+      chorusSend(buf.data(), buf.size(), chorusFloat32, 0, comm, nullptr);  // waits for the read
+      return "rank 1 survived its own SIGKILL";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // rank 1 is dead by now
+    auto t0 = Clock::now();
+    chorusResult_t r = chorusRecv(buf.data(), buf.size(), chorusFloat32, 1, comm, nullptr);
+    const double took = SecondsSince(t0);
+    const std::string msg = chorusGetLastError(comm);
+    chorusCommAbort(comm);
+    if (r != chorusRemoteError) return std::string("got ") + chorusGetErrorString(r) + ": " + msg;
+    if (took > 1.0) return "the error took " + std::to_string(took) + " s: " + msg;
+    if (msg.find("rank 1") == std::string::npos || msg.find("died") == std::string::npos) {
+      return "message does not say that rank 1 died: " + msg;
+    }
+    if (msg.find("host") == std::string::npos || msg.find("on rank 0") == std::string::npos) {
+      return "KNOWN BUG (no context): " + msg;
+    }
+    return "";
+  }, 60, &pids);
+  EXPECT_EQ(LeakedSegments(pids), "");
+  if (err.find("rank 1: killed by signal 9\n") != std::string::npos && err.find("rank 0: KNOWN BUG (no context)") != std::string::npos) {
+    GTEST_SKIP() << "known bug (src/exec/host_engine.cc ProgressReceive returns RecvQueue::ReadInto's error "
+                    "without the call/rank/host/step context that CheckStuck adds): "
+                 << err;
+  }
+  EXPECT_EQ(err, "rank 1: killed by signal 9\n");
+}
+
+// A rank whose call failed while a reference to its buffer was still unread has returned to the
+// application, which may reuse the buffer at once. The receiver must then fail (or still see the
+// bytes as they were when sent), never take the new contents as the message.
+TEST_F(SingleCopy, BufferReusedAfterAFailedCallIsNeverDelivered) {
+  // go: rank 0's call has returned; done: rank 1 has received (rank 0 must still be alive then, or
+  // the read fails only because the process is gone).
+  int go[2], done[2];
+  ASSERT_EQ(pipe(go), 0);
+  ASSERT_EQ(pipe(done), 0);
+  std::string err = RunRanks(3, RankMode::kProcesses, [&](int rank, int n, const chorusUniqueId& id) -> std::string {
+    chorusConfig_t cfg = CHORUS_CONFIG_INITIALIZER;
+    cfg.timeoutMs = 1000;
+    chorusComm_t comm = nullptr;
+    if (chorusCommInitRank(&comm, n, id, rank, &cfg) != chorusSuccess) return chorusGetLastError(nullptr);
+    std::vector<float> buf(256 * 1024, 1.0f);  // 1 MiB
+    std::string e;
+    if (rank == 0) {
+      close(go[0]);
+      // The send to rank 1 is posted (as a reference) first; the receive from rank 2, which never
+      // sends, then times out.
+      std::vector<float> from2(16);
+      chorusGroupStart();
+      chorusSend(buf.data(), buf.size(), chorusFloat32, 1, comm, nullptr);
+      chorusRecv(from2.data(), from2.size(), chorusFloat32, 2, comm, nullptr);
+      chorusResult_t r = chorusGroupEnd();
+      if (r == chorusSuccess) e = "the group succeeded without rank 2";
+      std::fill(buf.begin(), buf.end(), 7.0f);  // the application reuses its buffer
+      close(done[1]);
+      char c = 1;
+      ssize_t unused = write(go[1], &c, 1);
+      close(go[1]);
+      unused = read(done[0], &c, 1);  // until rank 1 has received
+      (void)unused;
+      close(done[0]);
+    } else if (rank == 1) {
+      close(go[1]);
+      close(done[0]);
+      char c;
+      ssize_t unused = read(go[0], &c, 1);  // until rank 0's call has returned
+      (void)unused;
+      close(go[0]);
+      std::fill(buf.begin(), buf.end(), 0.0f);
+      chorusResult_t r = chorusRecv(buf.data(), buf.size(), chorusFloat32, 0, comm, nullptr);
+      if (r == chorusSuccess) {
+        size_t stale = std::count(buf.begin(), buf.end(), 7.0f);
+        if (stale > 0) {
+          e = "KNOWN BUG (stale read): received " + std::to_string(stale) +
+              " elements rank 0 wrote after its call had failed";
+        } else if (std::count(buf.begin(), buf.end(), 1.0f) != static_cast<long>(buf.size())) {
+          e = "received wrong values";
+        }
+      }
+      unused = write(done[1], &c, 1);
+      close(done[1]);
+    } else {
+      close(go[0]);
+      close(go[1]);
+      close(done[0]);
+      close(done[1]);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    }
+    chorusCommAbort(comm);
+    return e;
+  }, 20);
+  for (int fd : {go[0], go[1], done[0], done[1]}) close(fd);
+  if (err == "rank 1: KNOWN BUG (stale read): received 262144 elements rank 0 wrote after its call had failed\n") {
+    GTEST_SKIP() << "known bug (a rank leaves a failed call with references to its buffers outstanding and the "
+                    "reader never checks that the sender declared failure): "
+                 << err;
+  }
+  EXPECT_EQ(err, "");
 }
 
 }  // namespace
