@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -549,6 +550,7 @@ struct BadLen {
   const char* name;
   uint64_t len;
 };
+void PrintTo(const BadLen& b, std::ostream* os) { *os << b.name; }
 
 class ShmFifoBadLength : public ::testing::TestWithParam<BadLen> {};
 
