@@ -74,6 +74,9 @@ class Connections {
   virtual Status PeerStatus(Rank peer) = 0;
   // True once `peer`'s process is gone (a declared failure alone does not count).
   virtual bool PeerDead(Rank peer) = 0;
+  // True once `peer` has declared a failure: cheap (one load), so the data path may ask it per
+  // grain, where PeerStatus (which may look the process up) would cost too much.
+  virtual bool PeerFailed(Rank peer) = 0;
   // Declares this rank failed (its peers' PeerStatus then reports `why`), so that ranks waiting on
   // it fail fast instead of timing out.
   virtual void DeclareFailed(const std::string& why) = 0;

@@ -1,6 +1,9 @@
 #include "exec/host_engine.h"
 
+#include <time.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <span>
@@ -75,6 +78,8 @@ class Engine {
   }
   Bytes Length(const Slice& s) const { return s.count * esize_; }
 
+  Status Loop(std::vector<ChannelState>& channels);
+  void WithdrawReferences(std::vector<ChannelState>& channels, const Status& why);
   Status ProgressSends(ChannelState& ch, bool* progressed);
   // Pushes what is ready of `s`: copies into the queue, or references to large pieces.
   Status Push(PendingSend& s, bool* progressed);
@@ -224,14 +229,20 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
     char* out = dst + ch.received;
     if (data == nullptr) {
       // A reference into the sender's memory: one copy, straight into place (or via a staging
-      // grain that stays in cache for the reduction).
-      if (src != nullptr) {
-        char* staging = Staging();
-        CHORUS_RETURN_IF_ERROR(q->ReadInto(staging, n));
-        host::Reduce(out, src + ch.received, staging, n / esize_, params_.dtype, redop_);
-      } else {
-        CHORUS_RETURN_IF_ERROR(q->ReadInto(out, n));
+      // grain that stays in cache for the reduction). A sender whose call failed may have handed
+      // its buffer back to the application: its declared failure, checked before and after the
+      // copy, says the bytes cannot be trusted.
+      char* into = src != nullptr ? Staging() : out;
+      Status st = params_.conns->PeerFailed(step.peer) ? params_.conns->PeerStatus(step.peer) : q->ReadInto(into, n);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (st.ok() && params_.conns->PeerFailed(step.peer)) st = params_.conns->PeerStatus(step.peer);
+      if (!st.ok()) {
+        // The transport knows only the address it failed to read; say which peer and step.
+        if (params_.conns->PeerDead(step.peer)) st = params_.conns->PeerStatus(step.peer);
+        return RemoteError(std::string(params_.what) + " on rank " + std::to_string(program_.rank) + ": " +
+                           st.message() + " (" + Describe(ch) + ")");
       }
+      if (src != nullptr) host::Reduce(out, src + ch.received, into, n / esize_, params_.dtype, redop_);
     } else {
       if (src != nullptr) {
         host::Reduce(out, src + ch.received, data, n / esize_, params_.dtype, redop_);
@@ -349,6 +360,51 @@ Status Engine::CheckStuck(const std::vector<ChannelState>& all, size_t nchannels
 Status Engine::Run() {
   // Reused by every call on this thread, so a small call allocates nothing.
   thread_local std::vector<ChannelState> channels;
+  Status st = Loop(channels);
+  if (!st.ok()) WithdrawReferences(channels, st);
+  return st;
+}
+
+void Engine::WithdrawReferences(std::vector<ChannelState>& channels, const Status& why) {
+  // The caller gets its buffers back when we return: a receiver still holding references to them
+  // must first have finished reading, or must know that this rank failed (it checks after each
+  // copy) — or be gone. Bounded, so that a receiver that never comes does not hold the error.
+  bool outstanding = false;
+  for (size_t c = 0; c < program_.channels.size(); ++c) {
+    for (const auto& s : channels[c].sends) outstanding = outstanding || s.ticket != 0;
+  }
+  if (!outstanding) return;
+  params_.conns->DeclareFailed(std::string(params_.what) + " failed on rank " + std::to_string(program_.rank) +
+                               ": " + why.message());
+  const auto give_up = Clock::now() + std::chrono::seconds(1);
+  auto next_liveness = Clock::now();
+  for (;;) {
+    const bool check_liveness = Clock::now() >= next_liveness;
+    if (check_liveness) next_liveness = Clock::now() + std::chrono::milliseconds(10);
+    bool waiting = false;
+    for (size_t c = 0; c < program_.channels.size(); ++c) {
+      for (auto& s : channels[c].sends) {
+        if (s.ticket == 0) continue;
+        if (s.queue->Released(s.ticket) || params_.conns->PeerFailed(s.peer) ||
+            (check_liveness && params_.conns->PeerDead(s.peer))) {
+          s.ticket = 0;
+        } else {
+          waiting = true;
+        }
+      }
+    }
+    if (!waiting) return;
+    if (Clock::now() > give_up) {
+      CHORUS_WARN(kExec, "%s on rank %d: a peer still holds references to this call's buffers after 1 s",
+                  params_.what, program_.rank);
+      return;
+    }
+    timespec nap{0, 50 * 1000};
+    nanosleep(&nap, nullptr);
+  }
+}
+
+Status Engine::Loop(std::vector<ChannelState>& channels) {
   if (channels.size() < program_.channels.size()) channels.resize(program_.channels.size());
   for (size_t c = 0; c < program_.channels.size(); ++c) {
     channels[c].Reset(static_cast<int>(c), &program_.channels[c].steps);

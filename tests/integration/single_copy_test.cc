@@ -475,16 +475,11 @@ TEST_F(SingleCopy, ReferenceFromARankKilledBeforeTheRead) {
       return "message does not say that rank 1 died: " + msg;
     }
     if (msg.find("host") == std::string::npos || msg.find("on rank 0") == std::string::npos) {
-      return "KNOWN BUG (no context): " + msg;
+      return "message lacks the call/rank/host context: " + msg;
     }
     return "";
   }, 60, &pids);
   EXPECT_EQ(LeakedSegments(pids), "");
-  if (err.find("rank 1: killed by signal 9\n") != std::string::npos && err.find("rank 0: KNOWN BUG (no context)") != std::string::npos) {
-    GTEST_SKIP() << "known bug (src/exec/host_engine.cc ProgressReceive returns RecvQueue::ReadInto's error "
-                    "without the call/rank/host/step context that CheckStuck adds): "
-                 << err;
-  }
   EXPECT_EQ(err, "rank 1: killed by signal 9\n");
 }
 
@@ -534,7 +529,7 @@ TEST_F(SingleCopy, BufferReusedAfterAFailedCallIsNeverDelivered) {
       if (r == chorusSuccess) {
         size_t stale = std::count(buf.begin(), buf.end(), 7.0f);
         if (stale > 0) {
-          e = "KNOWN BUG (stale read): received " + std::to_string(stale) +
+          e = "stale read: received " + std::to_string(stale) +
               " elements rank 0 wrote after its call had failed";
         } else if (std::count(buf.begin(), buf.end(), 1.0f) != static_cast<long>(buf.size())) {
           e = "received wrong values";
@@ -553,11 +548,6 @@ TEST_F(SingleCopy, BufferReusedAfterAFailedCallIsNeverDelivered) {
     return e;
   }, 20);
   for (int fd : {go[0], go[1], done[0], done[1]}) close(fd);
-  if (err == "rank 1: KNOWN BUG (stale read): received 262144 elements rank 0 wrote after its call had failed\n") {
-    GTEST_SKIP() << "known bug (a rank leaves a failed call with references to its buffers outstanding and the "
-                    "reader never checks that the sender declared failure): "
-                 << err;
-  }
   EXPECT_EQ(err, "");
 }
 

@@ -319,6 +319,11 @@ bool ShmConnections::PeerDead(Rank peer) {
   return pid > 0 && pid != getpid() && !ProcessAlive(pid);
 }
 
+bool ShmConnections::PeerFailed(Rank peer) {
+  if (peer < 0 || peer >= nranks_) return true;
+  return static_cast<SegmentHeader*>(segments_[peer].base)->failed.load(std::memory_order_acquire) != 0;
+}
+
 void ShmConnections::DeclareFailed(const std::string& why) {
   auto* h = static_cast<SegmentHeader*>(segments_[rank_].base);
   if (h->failed.load() != 0) return;

@@ -33,6 +33,7 @@ class ShmConnections final : public transport::Connections {
   transport::RecvQueue* recv_queue(Rank peer, int channel) override;
   Status PeerStatus(Rank peer) override;
   bool PeerDead(Rank peer) override;
+  bool PeerFailed(Rank peer) override;
   void DeclareFailed(const std::string& why) override;
   void PostMailbox(uint64_t epoch, const void* data, size_t bytes) override;
   bool ReadMailbox(Rank peer, uint64_t epoch, void* data, size_t bytes) override;
