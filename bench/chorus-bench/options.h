@@ -26,6 +26,10 @@ struct Options {
   int root = 0;
   int blocking = 0;  // recorded: calls on a CPU communicator complete before they return anyway
   Average average = Average::kMean;
+  // The timed iterations split into this many batches; the time is the median batch's (1: the
+  // mean over all iterations, as nccl-tests). A shared machine's rare multi-millisecond stall
+  // then costs one batch, not the figure.
+  int batches = 1;
 
   int ranks = 0;    // --ranks N: N processes of this binary (0: not given)
   int threads = 0;  // --threads N: N ranks as threads of this process (0: not given)

@@ -1,5 +1,8 @@
 #include "chorus-bench/worker.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -49,15 +52,23 @@ void MeasurePlacement(Backend& be, const Options& o, const Case& c, const Patter
     if (!s.ok()) break;
   }
   if (s.ok()) s = be.Barrier();
-  const auto t0 = Clock::now();
-  for (int i = 0; i < o.iters && s.ok(); ++i) s = be.Run(c, call);
-  const auto t1 = Clock::now();
+  // Batch b holds iterations [iters * b / batches, iters * (b + 1) / batches).
+  std::vector<double> per_call_us;
+  for (int b = 0; b < o.batches && s.ok(); ++b) {
+    const int calls = o.iters * (b + 1) / o.batches - o.iters * b / o.batches;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < calls && s.ok(); ++i) s = be.Run(c, call);
+    const auto t1 = Clock::now();
+    per_call_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / calls);
+  }
   if (!s.ok()) {
     m->outcome = Outcome::kError;  // supported a moment ago: a failure now is an error
     m->message = s.message;
     return;
   }
-  m->time_us = std::chrono::duration<double, std::micro>(t1 - t0).count() / o.iters;
+  std::sort(per_call_us.begin(), per_call_us.end());
+  const size_t k = per_call_us.size();
+  m->time_us = k % 2 == 1 ? per_call_us[k / 2] : (per_call_us[k / 2 - 1] + per_call_us[k / 2]) / 2;
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Check the tuner's picks against measured algorithms (issue: "within 10% of the fastest").
 
-Inputs: a chorus-bench --algo all JSON report (every algorithm forced in turn) and the stderr of
-a default run of the same sizes with CHORUS_DEBUG=INFO CHORUS_DEBUG_SUBSYS=TUNE, whose lines
+Inputs: chorus-bench --algo all JSON reports (every algorithm forced in turn; several runs of the
+same sweep: each algorithm's median time per size counts, which filters out one spike or one
+lucky run per size) and the stderr of a default run of the same sizes with CHORUS_DEBUG=INFO CHORUS_DEBUG_SUBSYS=TUNE, whose lines
 "... TUNE allreduce 8B x2 ranks -> one_shot, ..." name the tuner's pick per size.
 
 Prints a Markdown table: one row per size, each algorithm's out-of-place busbw (GB/s; time in us
@@ -10,9 +11,9 @@ below 64 KiB, where busbw is tiny), the fastest algorithm, the tuner's pick and 
 the fastest time. A pick is "ok" within --tolerance (default 1.10) of the fastest; the exit status
 is 1 when any size is not ok.
 
-    tuner_check.py algo.json tune.log [--tolerance 1.10] [--noise-us 0.3]
+    tuner_check.py --tune-log tune.log [--tolerance 1.10] [--noise-us 0.1] algo.json [algo2.json ...]
 
---noise-us: below this absolute difference two times count as equal (timer and jitter floor for
+--noise-us: within this absolute difference two times count as equal (timer and jitter floor for
 sub-microsecond calls).
 """
 import argparse
@@ -29,7 +30,7 @@ def human(n):
 
 
 def parse_size(text):
-    m = re.fullmatch(r"(\d+)([KMG]?)B?", text)
+    m = re.fullmatch(r"(\d+)([KMG]?)i?B?", text)
     if not m:
         return None
     return int(m.group(1)) * {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2)]
@@ -50,24 +51,31 @@ def picks_from_log(path, collective):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("report")
-    ap.add_argument("tune_log")
+    ap.add_argument("reports", nargs="+")
+    ap.add_argument("--tune-log", required=True)
     ap.add_argument("--tolerance", type=float, default=1.10)
-    ap.add_argument("--noise-us", type=float, default=0.3)
+    ap.add_argument("--noise-us", type=float, default=0.1)
     a = ap.parse_args()
-    rep = json.load(open(a.report))
-    coll = rep["collective"]
-    picks = picks_from_log(a.tune_log, coll)
-    times = {}  # size -> {algo: (time_us, busbw)}
+    samples = {}  # size -> {algo: [(time_us, busbw) per report]}
+    times = {}  # size -> {algo: median (time_us, busbw)}
     algos = []
-    for r in rep["results"]:
-        oop = r.get("out_of_place", {})
-        if r.get("impl") != "chorus" or oop.get("status") != "ok" or oop.get("wrong", 0) != 0:
-            continue
-        algo = r["variant"]
-        if algo not in algos:
-            algos.append(algo)
-        times.setdefault(r["size"], {})[algo] = (oop["time_us"], oop["busbw_GBps"])
+    coll = None
+    for path in a.reports:
+        rep = json.load(open(path))
+        coll = rep["collective"]
+        for r in rep["results"]:
+            oop = r.get("out_of_place", {})
+            if r.get("impl") != "chorus" or oop.get("status") != "ok" or oop.get("wrong", 0) != 0:
+                continue
+            algo = r["variant"]
+            if algo not in algos:
+                algos.append(algo)
+            samples.setdefault(r["size"], {}).setdefault(algo, []).append((oop["time_us"], oop["busbw_GBps"]))
+    for size, by_algo in samples.items():
+        for algo, runs in by_algo.items():
+            runs.sort()
+            times.setdefault(size, {})[algo] = runs[(len(runs) - 1) // 2]
+    picks = picks_from_log(a.tune_log, coll)
     bad = 0
     print(f"| size | " + " | ".join(algos) + " | fastest | tuner | tuner/fastest | |")
     print("|" + "---|" * (len(algos) + 5))

@@ -126,6 +126,7 @@ TEST(BenchOptions, Defaults) {
   EXPECT_EQ(o.warmup, 5);
   EXPECT_EQ(o.check, 1);
   EXPECT_EQ(o.average, Average::kMean);
+  EXPECT_EQ(o.batches, 1);
   EXPECT_EQ(o.dtypes, std::vector<DType>{DType::kFloat32});
   EXPECT_EQ(o.ops, std::vector<Op>{Op::kSum});
   EXPECT_TRUE(o.algos.empty());
@@ -169,6 +170,8 @@ TEST(BenchOptions, Rejections) {
       {"allreduce", "-w", "-1"},                 //
       {"allreduce", "-c", "2"},                  //
       {"allreduce", "-a", "4"},                  //
+      {"allreduce", "--batches", "0"},           //
+      {"allreduce", "-n", "5", "--batches", "6"},  // more batches than iterations
       {"allreduce", "-o", "xor"},                //
       {"allreduce", "-d", "float128"},           //
       {"allreduce", "-g", "2"},                  // one device per rank
@@ -201,7 +204,7 @@ TEST(BenchOptions, HelpExitsCleanly) {
 TEST(BenchOptions, WorkersBuildTheSameCases) {
   Options o;
   ASSERT_TRUE(Parse({"allreduce", "-b", "12", "-e", "3000", "-f", "3", "-d", "half,int32", "-o", "min,avg", "-n", "7",
-                     "-w", "2", "-a", "2", "-r", "1", "--ranks", "4", "--baseline", "mpi"},
+                     "-w", "2", "-a", "2", "-r", "1", "--ranks", "4", "--baseline", "mpi", "--batches", "3"},
                     &o)
                   .ok);
   std::vector<std::string> args = WorkerArgs(o);
@@ -212,6 +215,7 @@ TEST(BenchOptions, WorkersBuildTheSameCases) {
   EXPECT_EQ(w.iters, 7);
   EXPECT_EQ(w.warmup, 2);
   EXPECT_EQ(w.average, Average::kMin);
+  EXPECT_EQ(w.batches, 3);
   const auto a = MakeCases(o.coll, o.dtypes, o.ops, o.root, SizeSweep(o.sweep), 4);
   const auto b = MakeCases(w.coll, w.dtypes, w.ops, w.root, SizeSweep(w.sweep), 4);
   ASSERT_EQ(a.size(), b.size());
