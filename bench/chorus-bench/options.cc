@@ -145,6 +145,9 @@ ParseOutcome ParseOptions(Program program, const std::vector<std::string>& args,
   app.add_option("--batches", o.batches,
                  "split the timed iterations into N batches and report the median batch (1: the mean)")
       ->capture_default_str();
+  std::string bind = "core";
+  app.add_option("--bind", bind, "core: rank r on the r-th usable CPU when every rank gets one (as mpirun); none")
+      ->capture_default_str();
   app.add_option("-a,--average", average, "time over ranks: 0 rank 0, 1 average, 2 minimum, 3 maximum")
       ->capture_default_str();
   app.add_option("-g,--ngpus", gpus, "accepted for nccl-tests compatibility; must be 1 (one CPU device per rank)");
@@ -209,6 +212,8 @@ ParseOutcome ParseOptions(Program program, const std::vector<std::string>& args,
   if (o.iters < 1) return Fail("--iters must be at least 1");
   if (o.warmup < 0) return Fail("--warmup_iters must not be negative");
   if (o.batches < 1 || o.batches > o.iters) return Fail("--batches must be between 1 and --iters");
+  if (bind != "core" && bind != "none") return Fail("--bind must be core or none");
+  o.bind = bind == "core";
   if (o.check != 0 && o.check != 1) return Fail("--check must be 0 or 1");
   if (o.blocking != 0 && o.blocking != 1) return Fail("--blocking must be 0 or 1");
   if (!ValidAverage(average)) return Fail("--average must be 0, 1, 2 or 3");
@@ -253,7 +258,8 @@ std::vector<std::string> WorkerArgs(const Options& o) {
   }
   a.insert(a.end(), {"-n", std::to_string(o.iters), "-w", std::to_string(o.warmup), "-c", std::to_string(o.check),
                      "-o", JoinNames(o.ops), "-d", JoinNames(o.dtypes), "-r", std::to_string(o.root), "-z",
-                     std::to_string(o.blocking), "-a", std::to_string(static_cast<int>(o.average)), "--batches", std::to_string(o.batches), "--timeout",
+                     std::to_string(o.blocking), "-a", std::to_string(static_cast<int>(o.average)), "--batches", std::to_string(o.batches), "--bind",
+                     o.bind ? "core" : "none", "--timeout",
                      std::to_string(o.timeout_s)});
   return a;
 }

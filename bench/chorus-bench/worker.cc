@@ -1,5 +1,7 @@
 #include "chorus-bench/worker.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -120,8 +122,25 @@ bool WorkerPipes::ReadLine(std::string* line) {
 
 bool WorkerPipes::WriteLine(const std::string& line) { return out_fd_ >= 0 && bench::WriteLine(out_fd_, line); }
 
+// Rank r onto the r-th CPU this thread may use, when there is one per rank.
+static void BindRank(int rank, int nranks) {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(0, sizeof(mask), &mask) != 0 || nranks > CPU_COUNT(&mask)) return;
+  int seen = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &mask) || seen++ != rank) continue;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    sched_setaffinity(0, sizeof(one), &one);  // this thread: threads mode binds each rank's own
+    return;
+  }
+}
+
 int RunWorker(Backend* be, WorkerPipes& pipes, int rank, int nranks, const Options& o, const std::string& version,
               const std::string& init_error) {
+  if (o.bind) BindRank(rank, nranks);
   ReadyInfo ready;
   ready.rank = rank;
   ready.nranks = nranks;

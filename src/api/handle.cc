@@ -1,5 +1,6 @@
 #include "api/handle.h"
 
+#include <atomic>
 #include <mutex>
 #include <unordered_set>
 
@@ -17,6 +18,16 @@ std::unordered_set<const chorusComm*>& Registry() {
   return *live;
 }
 thread_local std::string thread_last_error;
+
+// Every destroy bumps the epoch; a thread remembers the last handle it found live and the epoch
+// it saw then, so a loop of calls on one communicator checks liveness without the lock, and any
+// destroy since sends the next check back to the registry.
+std::atomic<uint64_t> registry_epoch{1};
+struct LiveCache {
+  const chorusComm* comm = nullptr;
+  uint64_t epoch = 0;
+};
+thread_local LiveCache live_cache;
 }  // namespace
 
 void RegisterHandle(chorusComm* c) {
@@ -26,12 +37,18 @@ void RegisterHandle(chorusComm* c) {
 
 bool UnregisterHandle(chorusComm* c) {
   std::lock_guard<std::mutex> lock(RegistryMutex());
+  registry_epoch.fetch_add(1, std::memory_order_acq_rel);
   return Registry().erase(c) > 0;
 }
 
 bool IsLive(const chorusComm* c) {
+  if (c != nullptr && live_cache.comm == c && live_cache.epoch == registry_epoch.load(std::memory_order_acquire)) {
+    return true;
+  }
   std::lock_guard<std::mutex> lock(RegistryMutex());
-  return Registry().count(c) > 0;
+  if (Registry().count(c) == 0) return false;
+  live_cache = LiveCache{c, registry_epoch.load(std::memory_order_relaxed)};
+  return true;
 }
 
 chorusResult_t Report(chorusComm* comm, const Status& st) {
@@ -47,6 +64,16 @@ const char* ThreadLastError() { return thread_last_error.c_str(); }
 
 Status Acquire(chorusComm* comm, const char* fn) {
   if (comm == nullptr) return InvalidArgument(std::string(fn) + ": comm is NULL");
+  // Fast path: this thread's last handle, no destroy since. The call is counted before the epoch is
+  // read again, so a destroy that bumps the epoch either is seen here or waits for this call
+  // (Free waits for active_calls to drain). Only a call *starting* while another thread destroys
+  // the handle can still race, which no API allows.
+  if (live_cache.comm == comm && live_cache.epoch == registry_epoch.load(std::memory_order_acquire) &&
+      comm->init_done.load(std::memory_order_acquire) && comm->init_status.ok()) {
+    comm->impl->active_calls().fetch_add(1);
+    if (live_cache.epoch == registry_epoch.load()) return Status::Ok();
+    comm->impl->active_calls().fetch_sub(1);
+  }
   std::lock_guard<std::mutex> lock(RegistryMutex());
   if (Registry().count(comm) == 0) {
     return InvalidUsage(std::string(fn) + ": comm is not a live communicator (destroyed or never created)");

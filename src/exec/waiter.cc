@@ -56,7 +56,13 @@ void Backoff::Pause() {
   if ((idle_rounds_ & 63) == 0 || policy_.spin_us == 0) now_ns_ = NowNs();
   const uint64_t idle_us = now_ns_ > idle_since_ns_ ? (now_ns_ - idle_since_ns_) / 1000 : 0;
   if (idle_us < policy_.spin_us) {
-    CpuRelax();
+    // The scheduler may have put the peer we wait for on this very core: hand it the core now and
+    // then, so that a wait costs it tens of microseconds rather than the whole spin.
+    if ((idle_rounds_ & 255) == 0 && idle_us >= 20) {
+      sched_yield();
+    } else {
+      CpuRelax();
+    }
   } else if (idle_us < policy_.spin_us + policy_.yield_us) {
     sched_yield();
   } else {

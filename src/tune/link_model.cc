@@ -14,6 +14,7 @@ LinkModel DefaultHostModel() {
   m.endpoint_beta_s_per_byte = 1.0 / 9e9;
   m.gamma_s_per_byte = 1.0 / 2.5e9;
   m.copy_s_per_byte = 1.0 / 8e9;
+  m.step_s = 40e-9;
   m.pipeline_bytes = 256 * 1024;
   m.switch_alpha_s = 2e-6;
   m.switch_beta_s_per_byte = 1.0 / 4.5e9;

@@ -38,6 +38,9 @@ struct LinkModel {
   std::vector<double> shared_beta_s_per_byte;
   double gamma_s_per_byte = 0;  // reducing one byte of output locally
   double copy_s_per_byte = 0;   // copying one byte locally
+  // The executor's own cost per schedule step (posting, matching, bookkeeping), on the rank's
+  // timeline: what separates schedules that move the same bytes in more or fewer steps.
+  double step_s = 0;
   // Fused receive-and-forward steps stream at this grain (the transport's slot size): the
   // forwarded message starts once one such piece has arrived.
   double pipeline_bytes = 256 * 1024;
