@@ -38,9 +38,11 @@ struct LinkModel {
   std::vector<double> shared_beta_s_per_byte;
   double gamma_s_per_byte = 0;  // reducing one byte of output locally
   double copy_s_per_byte = 0;   // copying one byte locally
-  // The executor's own cost per schedule step (posting, matching, bookkeeping), on the rank's
-  // timeline: what separates schedules that move the same bytes in more or fewer steps.
-  double step_s = 0;
+  // A call whose working set (every rank's input and output) fits in this many bytes of shared
+  // cache moves and reduces its bytes cache_speedup times faster than the per-byte figures above,
+  // which are memory's (0: no cache). Host ranks: the last-level cache.
+  double cache_bytes = 0;
+  double cache_speedup = 1;
   // Fused receive-and-forward steps stream at this grain (the transport's slot size): the
   // forwarded message starts once one such piece has arrived.
   double pipeline_bytes = 256 * 1024;
@@ -58,5 +60,8 @@ struct LinkModel {
 // of sends plus receives per rank, 36 GB/s of message traffic shared by all ranks of the host,
 // reductions at 2.5 GB/s of output (scalar kernels) and local copies at 8 GB/s per rank.
 LinkModel DefaultHostModel();
+// `m` with its per-byte costs for a call of `working_set` bytes: divided by cache_speedup when the
+// working set fits in the cache.
+LinkModel ForWorkingSet(const LinkModel& m, double working_set);
 
 }  // namespace chorus::tune

@@ -325,16 +325,15 @@ class Sim {
       }
       switch (s.op) {
         case OpCode::kSend:
-          u.t += m_.step_s;
           Post(u.rank, s.peer, u.ch, Msg{u.t, bytes, kNone, 0});
           ++u.pc;
           break;
         case OpCode::kCopy:
-          u.t += m_.step_s + bytes * m_.copy_s_per_byte;
+          u.t += bytes * m_.copy_s_per_byte;
           ++u.pc;
           break;
         case OpCode::kLocalReduce:
-          u.t += m_.step_s + bytes * m_.gamma_s_per_byte;
+          u.t += bytes * m_.gamma_s_per_byte;
           ++u.pc;
           break;
         case OpCode::kRecv:
@@ -349,7 +348,7 @@ class Sim {
           Msg m = q->second.front();
           q->second.pop_front();
           LinkCost in = m_.link(s.peer, u.rank);
-          double start = std::max(u.t, m.ready) + in.alpha_s + m_.step_s;
+          double start = std::max(u.t, m.ready) + in.alpha_s;
           uint32_t id = static_cast<uint32_t>(flows_.size());
           Flow f;
           f.bytes = m.bytes;

@@ -295,7 +295,10 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
   m.endpoint_beta_s_per_byte = endpoint_beta;
   m.gamma_s_per_byte = gamma;
   m.copy_s_per_byte = copy;
-  m.step_s = any_host ? host.step_s : 0;
+  if (any_host && !any_accel) {
+    m.cache_bytes = host.cache_bytes;
+    m.cache_speedup = host.cache_speedup;
+  }
   m.pipeline_bytes = o.pipeline_bytes;
 
   // Domains: host ranks share their host's memory, ranks on one accelerator share its memory.

@@ -258,6 +258,38 @@ TEST(Tuner, SmallMessagesPickFewLatenciesLargeOnesBandwidth) {
   }
 }
 
+TEST(Tuner, CallsThatFitInTheCacheMoveTheirBytesFaster) {
+  LinkModel memory = DefaultHostModel();
+  memory.cache_bytes = 0;
+  LinkModel cached = memory;
+  cached.cache_bytes = 32 << 20;
+  cached.cache_speedup = 3;
+  // 2 ranks x (1 MiB in + 1 MiB out) fits: the bytes' share of the time shrinks; 256 MiB does not.
+  Choice a, b;
+  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 2, (1 << 20) / 4), memory, AlgoOverride(), &a).ok());
+  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 2, (1 << 20) / 4), cached, AlgoOverride(), &b).ok());
+  EXPECT_LT(b.est_seconds, a.est_seconds / 2);
+  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 2, (256 << 20) / 4), memory, AlgoOverride(), &a).ok());
+  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 2, (256 << 20) / 4), cached, AlgoOverride(), &b).ok());
+  EXPECT_DOUBLE_EQ(b.est_seconds, a.est_seconds);
+  // ForWorkingSet itself: scaled below the cache size, untouched above.
+  LinkModel in = ForWorkingSet(cached, 1 << 20), out = ForWorkingSet(cached, 1 << 30);
+  EXPECT_DOUBLE_EQ(in.gamma_s_per_byte * 3, cached.gamma_s_per_byte);
+  EXPECT_DOUBLE_EQ(in.link(0, 1).beta_s_per_byte * 3, cached.link(0, 1).beta_s_per_byte);
+  EXPECT_DOUBLE_EQ(in.link(0, 1).alpha_s, cached.link(0, 1).alpha_s);
+  EXPECT_DOUBLE_EQ(out.gamma_s_per_byte, cached.gamma_s_per_byte);
+}
+
+TEST(Tuner, HostModelCalibrationOverrides) {
+  setenv("CHORUS_HOST_MODEL", "alpha_us=0.5,reduce_gbps=10,cache_mib=8,bogus=1,copy_gbps=x", 1);
+  LinkModel m = DefaultHostModel();
+  unsetenv("CHORUS_HOST_MODEL");
+  EXPECT_DOUBLE_EQ(m.link(0, 1).alpha_s, 0.5e-6);
+  EXPECT_DOUBLE_EQ(m.gamma_s_per_byte, 1.0 / 10e9);
+  EXPECT_DOUBLE_EQ(m.cache_bytes, 8.0 * 1024 * 1024);
+  EXPECT_DOUBLE_EQ(m.copy_s_per_byte, DefaultHostModel().copy_s_per_byte);  // "x" refused
+}
+
 TEST(Tuner, InPlaceRanksChooseLikeTheOthers) {
   LinkModel m = DefaultHostModel();
   for (Count count : {Count{4}, Count{1} << 16, Count{1} << 22}) {
