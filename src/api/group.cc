@@ -8,10 +8,12 @@ namespace chorus::api {
 
 namespace {
 struct GroupState {
-  int depth = 0;
   std::vector<std::pair<chorusComm*, CommOp>> queued;
 };
 thread_local GroupState group;
+// Apart from the queue: a plain int needs no per-access initialisation check, and every call
+// outside a group reads it.
+thread_local int group_depth = 0;
 
 // Runs one communicator's batch with the caller counted in.
 Status RunBatch(chorusComm* comm, const std::vector<CommOp>& ops) {
@@ -24,7 +26,7 @@ Status RunBatch(chorusComm* comm, const std::vector<CommOp>& ops) {
 }
 }  // namespace
 
-bool InGroup() { return group.depth > 0; }
+bool InGroup() { return group_depth > 0; }
 
 void Enqueue(chorusComm* comm, const CommOp& op) { group.queued.emplace_back(comm, op); }
 
@@ -46,16 +48,17 @@ chorusResult_t Submit(chorusComm* comm, const CommOp& op) {
 extern "C" {
 
 chorusResult_t chorusGroupStart(void) {
-  ++chorus::api::group.depth;
+  ++chorus::api::group_depth;
   return chorusSuccess;
 }
 
 chorusResult_t chorusGroupEnd(void) {
   using chorus::api::group;
-  if (group.depth == 0) {
+  using chorus::api::group_depth;
+  if (group_depth == 0) {
     return chorus::api::Report(nullptr, chorus::InvalidUsage("chorusGroupEnd without chorusGroupStart"));
   }
-  if (--group.depth > 0) return chorusSuccess;
+  if (--group_depth > 0) return chorusSuccess;
   auto queued = std::move(group.queued);
   group.queued.clear();
   // One batch per communicator, in issue order.

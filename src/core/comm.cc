@@ -178,6 +178,7 @@ Status Communicator::RunCollective(const CommOp& requested) {
   params.timeout_ms = config_.timeout_ms;
   params.what = Name(op.coll);
   params.backoff = backoff_;
+  params.scratch = &engine_scratch_;
 
   Status st = exec::Execute(*program, buffers, params);
   if (!st.ok()) data_path_failed_ = true;
@@ -215,6 +216,7 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   params.timeout_ms = config_.timeout_ms;
   params.what = "send/recv";
   params.backoff = backoff_;
+  params.scratch = &engine_scratch_;
   Status st = exec::Execute(program, buffers, params);
   if (!st.ok()) data_path_failed_ = true;
   return st;

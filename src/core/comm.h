@@ -15,6 +15,7 @@
 #include "bootstrap/bootstrap.h"
 #include "chorus/chorus.h"
 #include "core/status.h"
+#include "exec/host_engine.h"
 #include "core/types.h"
 #include "exec/waiter.h"
 #include "topology/graph.h"
@@ -149,6 +150,7 @@ class Communicator {
     const char* algo = "";
   };
   LastCall last_call_;
+  exec::EngineScratch engine_scratch_;
 };
 
 }  // namespace chorus

@@ -371,9 +371,19 @@ Status Engine::CheckStuck(const std::vector<ChannelState>& all, size_t nchannels
   return Status::Ok();
 }
 
+}  // namespace
+
+struct EngineScratch::Impl {
+  std::vector<ChannelState> channels;
+};
+EngineScratch::EngineScratch() : impl_(std::make_unique<Impl>()) {}
+EngineScratch::~EngineScratch() = default;
+
+namespace {
+
 Status Engine::Run() {
-  // Reused by every call on this thread, so a small call allocates nothing.
-  thread_local std::vector<ChannelState> channels;
+  std::vector<ChannelState> own;
+  std::vector<ChannelState>& channels = params_.scratch != nullptr ? params_.scratch->impl()->channels : own;
   Status st = Loop(channels);
   if (!st.ok()) WithdrawReferences(channels, st);
   return st;
@@ -460,9 +470,14 @@ Status Engine::Loop(std::vector<ChannelState>& channels) {
       if ((++idle & 0x3f) == 0) {
         const auto now = Clock::now();
         if (!clock_started) {
+          // Looking a peer up in /proc costs tens of microseconds: not for a call that waits a
+          // few. The first check comes after 10 ms idle, the abort flag is read every time.
           clock_started = true;
           deadline = now + std::chrono::milliseconds(params_.timeout_ms);
-          next_check = now;
+          next_check = now + std::chrono::milliseconds(10);
+        }
+        if (params_.abort_flag != nullptr && params_.abort_flag->load(std::memory_order_relaxed)) {
+          return RemoteError(std::string(params_.what) + " aborted (chorusCommAbort)");
         }
         if (now >= next_check) {
           CHORUS_RETURN_IF_ERROR(CheckStuck(channels, nchannels, deadline));

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "algorithms/schedule.h"
 #include "core/status.h"
@@ -19,6 +20,21 @@ struct ExecBuffers {
   void* base[sched::kNumBuffers] = {nullptr, nullptr, nullptr};
 };
 
+// State the engine keeps between calls (per-channel bookkeeping), so that a loop of small calls
+// allocates nothing. Used by one call at a time: a communicator owns one.
+class EngineScratch {
+ public:
+  EngineScratch();
+  ~EngineScratch();
+  EngineScratch(const EngineScratch&) = delete;
+  EngineScratch& operator=(const EngineScratch&) = delete;
+  struct Impl;
+  Impl* impl() { return impl_.get(); }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 struct ExecParams {
   DataType dtype = DataType::kUint8;
   ReduceOp op = ReduceOp::kSum;
@@ -28,6 +44,7 @@ struct ExecParams {
   int64_t timeout_ms = 600000;
   const char* what = "call";  // for messages: "allreduce", "send/recv", ...
   BackoffPolicy backoff;
+  EngineScratch* scratch = nullptr;  // null: the call allocates its own
 
 };
 
