@@ -3,6 +3,9 @@
 //
 // The ranks of the bootstrap cases are this very binary: when CHORUS_RUN_TEST_CHILD is set, a static
 // initialiser runs the rank's body and exits before GoogleTest starts.
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -227,6 +230,33 @@ TEST(ChorusRun, DeadRankFailsJobFast) {
   Result r = Sh("CHORUS_RUN_TEST_CHILD=fail " + Launcher() + " --grace 20 -n 3 " + SelfExe() + " 2>/dev/null");
   EXPECT_TRUE(r.code == 3 || r.code == 5) << r.code;
   EXPECT_LT(r.seconds, 10) << "the surviving ranks waited instead of failing fast";
+}
+
+// The launch the docs give for mpirun (docs/bootstrap.md): rank and size from OMPI_*, rendezvous at
+// CHORUS_ROOT_ADDR with a secret; chorus-bench then runs checked all-reduces on the 2 ranks.
+TEST(Mpirun, ChorusBenchRunsUnderMpirun) {
+  if (Sh("command -v mpirun >/dev/null 2>&1").code != 0) GTEST_SKIP() << "no mpirun on PATH";
+  const std::string bench = BinDir() + "/chorus-bench";
+  if (access(bench.c_str(), X_OK) != 0) GTEST_SKIP() << "chorus-bench is not built";
+  // A port free now: bind to port 0 and read back what the kernel gave.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const int port = ntohs(a.sin_port);
+  close(fd);
+  const std::string cmd =
+      "timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 --mca btl_tcp_if_include lo "
+      "--mca oob_tcp_if_include lo -x CHORUS_ROOT_ADDR=127.0.0.1:" + std::to_string(port) +
+      " -x CHORUS_SECRET=mpirun-test-secret " + bench + " allreduce -b 8 -e 64K -f 8 -n 2 -w 1 -c 1 2>&1";
+  Result r = Sh(cmd);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("nRanks 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Out of bounds values : 0 OK"), std::string::npos) << r.out;
 }
 
 }  // namespace
