@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 #include <unordered_set>
 
 #include "core/log.h"
@@ -23,6 +24,9 @@ thread_local std::string thread_last_error;
 // it saw then, so a loop of calls on one communicator checks liveness without the lock, and any
 // destroy since sends the next check back to the registry.
 std::atomic<uint64_t> registry_epoch{1};
+// Threads between reading the epoch and counting their call: a destroy waits for them to leave
+// (WaitForFastAcquires) before it frees anything they might still touch.
+std::atomic<int> fast_acquires{0};
 struct LiveCache {
   const chorusComm* comm = nullptr;
   uint64_t epoch = 0;
@@ -37,7 +41,7 @@ void RegisterHandle(chorusComm* c) {
 
 bool UnregisterHandle(chorusComm* c) {
   std::lock_guard<std::mutex> lock(RegistryMutex());
-  registry_epoch.fetch_add(1, std::memory_order_acq_rel);
+  registry_epoch.fetch_add(1, std::memory_order_seq_cst);
   return Registry().erase(c) > 0;
 }
 
@@ -68,11 +72,17 @@ Status Acquire(chorusComm* comm, const char* fn) {
   // read again, so a destroy that bumps the epoch either is seen here or waits for this call
   // (Free waits for active_calls to drain). Only a call *starting* while another thread destroys
   // the handle can still race, which no API allows.
-  if (live_cache.comm == comm && live_cache.epoch == registry_epoch.load(std::memory_order_acquire) &&
-      comm->init_done.load(std::memory_order_acquire) && comm->init_status.ok()) {
-    comm->impl->active_calls().fetch_add(1);
-    if (live_cache.epoch == registry_epoch.load()) return Status::Ok();
-    comm->impl->active_calls().fetch_sub(1);
+  if (live_cache.comm == comm) {
+    fast_acquires.fetch_add(1, std::memory_order_seq_cst);
+    bool counted = false;
+    if (live_cache.epoch == registry_epoch.load(std::memory_order_seq_cst) &&
+        comm->init_done.load(std::memory_order_acquire) && comm->init_status.ok()) {
+      comm->impl->active_calls().fetch_add(1, std::memory_order_seq_cst);
+      counted = live_cache.epoch == registry_epoch.load(std::memory_order_seq_cst);
+      if (!counted) comm->impl->active_calls().fetch_sub(1);
+    }
+    fast_acquires.fetch_sub(1, std::memory_order_seq_cst);
+    if (counted) return Status::Ok();
   }
   std::lock_guard<std::mutex> lock(RegistryMutex());
   if (Registry().count(comm) == 0) {
@@ -88,6 +98,10 @@ Status Acquire(chorusComm* comm, const char* fn) {
   }
   comm->impl->active_calls().fetch_add(1);
   return Status::Ok();
+}
+
+void WaitForFastAcquires() {
+  while (fast_acquires.load(std::memory_order_seq_cst) > 0) std::this_thread::yield();
 }
 
 void Release(chorusComm* comm) { comm->impl->active_calls().fetch_sub(1); }

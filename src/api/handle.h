@@ -35,6 +35,9 @@ const char* ThreadLastError();
 // Validates a handle and, when live, counts the caller in (under the registry lock, so an abort
 // that unregisters the handle either sees this call or refuses it). Pair with Release.
 Status Acquire(chorusComm* comm, const char* fn);
+// Waits until no thread is between the lock-free liveness check and counting its call: after
+// UnregisterHandle, a destroy calls this before waiting for active calls and freeing.
+void WaitForFastAcquires();
 void Release(chorusComm* comm);
 
 // Validates a handle: null -> InvalidArgument; destroyed -> InvalidUsage.

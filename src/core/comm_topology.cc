@@ -5,12 +5,17 @@
 // node on the graph; one all-gather then carries every rank's host identity, node and tuner
 // plugin identity. From identical inputs every rank builds the identical model, or every rank
 // falls back to the calibrated host model: no rank decides alone.
+#include <sched.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <map>
 
 #include "core/comm.h"
+#include "core/env.h"
 #include "core/log.h"
 #include "topology/detect.h"
 #include "topology/locate.h"
@@ -39,7 +44,26 @@ struct RankInfo {
   char plugin[200];
   int32_t node;  // its node on the shared graph; -1: none (no graph, or it could not be placed)
   int32_t reserved;
+  uint64_t cpus[16];  // the CPUs it may run on (its affinity mask, CPUs 0..1023)
+  uint64_t llc_bytes;  // the last-level cache it sees (0: unknown)
+  uint64_t host_model_hash;  // of its CHORUS_HOST_MODEL (0: unset)
 };
+
+uint64_t HashText(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return s.empty() ? 0 : h;
+}
+
+void OwnCpus(uint64_t cpus[16]) {
+  memset(cpus, 0, 16 * sizeof(uint64_t));
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(0, sizeof(mask), &mask) != 0) return;
+  for (int c = 0; c < CPU_SETSIZE && c < 1024; ++c) {
+    if (CPU_ISSET(c, &mask)) cpus[c / 64] |= uint64_t{1} << (c % 64);
+  }
+}
 
 void CopyField(char* dst, size_t size, const std::string& s) {
   memset(dst, 0, size);
@@ -166,6 +190,11 @@ Status Communicator::AgreeOnMachine() {
   CopyField(mine.plugin, sizeof(mine.plugin), tune::PluginIdentity(plugin.get()));
   mine.node = my_node;
   mine.reserved = 0;
+  OwnCpus(mine.cpus);
+  const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  mine.llc_bytes = llc > 0 ? static_cast<uint64_t>(llc) : 0;
+  const std::string host_model_spec = EnvString("CHORUS_HOST_MODEL");
+  mine.host_model_hash = HashText(host_model_spec);
   CHORUS_RETURN_IF_ERROR(boot->AllGather(all.data(), sizeof(RankInfo)));
 
   // The first wave has only the shared-memory transport: every rank on this host.
@@ -235,6 +264,38 @@ Status Communicator::AgreeOnMachine() {
     }
   } else {
     topology_ = CommTopology();
+  }
+  // Inputs of the host model that each rank reads for itself are agreed, so every rank prices
+  // alike: the smallest cache any rank sees, and CHORUS_HOST_MODEL only when all ranks give the
+  // same one.
+  if (model.cache_bytes > 0) {
+    uint64_t llc = UINT64_MAX;
+    for (const RankInfo& info : all) llc = std::min(llc, info.llc_bytes);
+    model.cache_bytes = static_cast<double>(llc);
+  }
+  bool same_spec = true;
+  for (const RankInfo& info : all) same_spec = same_spec && info.host_model_hash == mine.host_model_hash;
+  if (!same_spec) {
+    if (rank_ == 0) {
+      CHORUS_WARN(kTune, "%s: the ranks set different CHORUS_HOST_MODEL values; ignored on every rank",
+                  config_.name.c_str());
+    }
+  } else if (!host_model_spec.empty()) {
+    Status st = tune::ApplyHostModelOverrides(&model, host_model_spec);
+    if (!st.ok() && rank_ == 0) CHORUS_WARN(kTune, "%s: %s", config_.name.c_str(), st.message().c_str());
+    model_description_ += "\n  CHORUS_HOST_MODEL=" + host_model_spec;
+  }
+  // Ranks that outnumber the CPUs they may use between them take turns on those cores: every
+  // rank computes the same union from the same all-gathered masks, so every rank prices alike.
+  uint64_t all_cpus[16] = {0};
+  for (const RankInfo& info : all) {
+    for (int w = 0; w < 16; ++w) all_cpus[w] |= info.cpus[w];
+  }
+  int cores = 0;
+  for (uint64_t w : all_cpus) cores += __builtin_popcountll(w);
+  if (cores > 0 && nranks_ > cores) {
+    tune::ForSharedCores(&model, static_cast<double>(nranks_) / cores);
+    model_description_ += "\n  " + std::to_string(nranks_) + " ranks share " + std::to_string(cores) + " cores";
   }
   tuner_ = std::make_unique<tune::Tuner>(std::move(model), std::move(plugin));
   if (rank_ == 0) {

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <span>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -259,6 +259,9 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
     ch.received += n;
     if (ch.forward >= 0) ch.sends[static_cast<size_t>(ch.forward)].ready = ch.received;
     *progressed = true;
+    // A referenced message arrives whole: hand each grain on before reading the next, or a
+    // forwarding step would forward only once all of it is in.
+    if (data == nullptr && ch.forward >= 0 && ch.received < total) break;
   }
   if (ch.received == total) {
     ch.started = false;
@@ -400,7 +403,7 @@ void Engine::WithdrawReferences(std::vector<ChannelState>& channels, const Statu
   if (!outstanding) return;
   params_.conns->DeclareFailed(std::string(params_.what) + " failed on rank " + std::to_string(program_.rank) +
                                ": " + why.message());
-  const auto give_up = Clock::now() + std::chrono::seconds(1);
+  const auto give_up = Clock::now() + std::chrono::milliseconds(std::min<int64_t>(1000, std::max<int64_t>(1, params_.timeout_ms)));
   auto next_liveness = Clock::now();
   for (;;) {
     const bool check_liveness = Clock::now() >= next_liveness;
@@ -419,7 +422,7 @@ void Engine::WithdrawReferences(std::vector<ChannelState>& channels, const Statu
     }
     if (!waiting) return;
     if (Clock::now() > give_up) {
-      CHORUS_WARN(kExec, "%s on rank %d: a peer still holds references to this call's buffers after 1 s",
+      CHORUS_WARN(kExec, "%s on rank %d: a peer still holds references to this call's buffers; returning them anyway",
                   params_.what, program_.rank);
       return;
     }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -10,13 +11,11 @@
 
 namespace chorus::tune {
 
-namespace {
-
-// CHORUS_HOST_MODEL="alpha_us=0.2,link_gbps=12,...": recalibrates the host model for a machine
-// unlike the one it was fitted on (docs/algorithms.md, "Calibration"). Unknown keys and bad numbers
-// are reported and ignored.
-void ApplyOverrides(LinkModel* m, double* alpha_s, double* link_beta) {
-  const std::string spec = EnvString("CHORUS_HOST_MODEL");
+Status ApplyHostModelOverrides(LinkModel* m, const std::string& spec) {
+  double alpha_s = m->link ? m->link(0, 1).alpha_s : 0;
+  double link_beta = m->link ? m->link(0, 1).beta_s_per_byte : 0;
+  bool link_changed = false;
+  std::string bad;
   size_t pos = 0;
   while (pos < spec.size()) {
     size_t end = spec.find(',', pos);
@@ -26,25 +25,28 @@ void ApplyOverrides(LinkModel* m, double* alpha_s, double* link_beta) {
     const size_t eq = item.find('=');
     char* rest = nullptr;
     const double v = eq == std::string::npos ? 0 : std::strtod(item.c_str() + eq + 1, &rest);
-    if (eq == std::string::npos || rest == nullptr || *rest != '\0' || !(v > 0)) {
-      CHORUS_WARN(kTune, "CHORUS_HOST_MODEL: '%s' is not key=positive number; ignored", item.c_str());
+    if (eq == std::string::npos || rest == nullptr || *rest != '\0' || !(v > 0) || !std::isfinite(v)) {
+      bad += (bad.empty() ? "'" : ", '") + item + "' (not key=positive number)";
       continue;
     }
     const std::string key = item.substr(0, eq);
-    if (key == "alpha_us") *alpha_s = v * 1e-6;
-    else if (key == "cache_mib") m->cache_bytes = v * 1024 * 1024;
-    else if (key == "cache_speedup") m->cache_speedup = v;
-    else if (key == "link_gbps") *link_beta = 1.0 / (v * 1e9);
+    if (key == "alpha_us") alpha_s = v * 1e-6, link_changed = true;
+    else if (key == "link_gbps") link_beta = 1.0 / (v * 1e9), link_changed = true;
+    else if (key == "latency_us") m->latency_s = v * 1e-6;
     else if (key == "endpoint_gbps") m->endpoint_beta_s_per_byte = 1.0 / (v * 1e9);
     else if (key == "domain_gbps") m->domain_beta_s_per_byte = 1.0 / (v * 1e9);
     else if (key == "reduce_gbps") m->gamma_s_per_byte = 1.0 / (v * 1e9);
     else if (key == "copy_gbps") m->copy_s_per_byte = 1.0 / (v * 1e9);
+    else if (key == "cache_mib") m->cache_bytes = v * 1024 * 1024;
+    else if (key == "cache_speedup") m->cache_speedup = v;
     else if (key == "pipeline_kib") m->pipeline_bytes = v * 1024;
-    else CHORUS_WARN(kTune, "CHORUS_HOST_MODEL: unknown key '%s'; ignored", key.c_str());
+    else bad += (bad.empty() ? "'" : ", '") + key + "' (unknown key)";
   }
+  if (link_changed) m->link = [alpha_s, link_beta](Rank, Rank) { return LinkCost{alpha_s, link_beta}; };
+  m->name += "/calibrated";
+  if (!bad.empty()) return InvalidArgument("CHORUS_HOST_MODEL: ignored " + bad);
+  return Status::Ok();
 }
-
-}  // namespace
 
 LinkModel DefaultHostModel() {
   // Fitted to chorus-bench runs of the shm transport on an idle 16-core x86 host (2, 4 and 8
@@ -58,16 +60,23 @@ LinkModel DefaultHostModel() {
   m.endpoint_beta_s_per_byte = 1.0 / 9e9;
   m.gamma_s_per_byte = 1.0 / 2.5e9;
   m.copy_s_per_byte = 1.0 / 8e9;
-  // The shared cache this process sees (glibc reports it per host, the same on every rank).
+  // The shared cache this process sees; a communicator agrees on the smallest any rank sees.
   const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
   m.cache_bytes = llc > 0 ? static_cast<double>(llc) : 0;
   m.cache_speedup = 3;
   m.pipeline_bytes = 256 * 1024;
   m.switch_alpha_s = 2e-6;
   m.switch_beta_s_per_byte = 1.0 / 4.5e9;
-  ApplyOverrides(&m, &alpha_s, &link_beta);
   m.link = [alpha_s, link_beta](Rank, Rank) { return LinkCost{alpha_s, link_beta}; };
   return m;
+}
+
+void ForSharedCores(LinkModel* m, double ranks_per_core) {
+  if (!(ranks_per_core > 1)) return;
+  // Fitted on 4 ranks over 2 cores (docs/algorithms.md): one-shot's three messages cost one such
+  // wait (~5 us a call), recursive doubling's two rounds two (~7 us).
+  m->latency_s = 2.5e-6 * (ranks_per_core - 1);
+  m->name += "/shared-cores";
 }
 
 LinkModel ForWorkingSet(const LinkModel& m, double working_set) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
 #include "core/types.h"
 
 namespace chorus::tune {
@@ -38,6 +39,11 @@ struct LinkModel {
   std::vector<double> shared_beta_s_per_byte;
   double gamma_s_per_byte = 0;  // reducing one byte of output locally
   double copy_s_per_byte = 0;   // copying one byte locally
+  // Time from a send to the moment its receiver can start on it, overlapping with everything
+  // else (LogP's L); the link's alpha is the receiver's own per-message cost, paid in turn. Host
+  // ranks on their own cores: 0 (alpha covers it). Ranks sharing cores: the wait for the peer
+  // to get a core back (ForSharedCores).
+  double latency_s = 0;
   // A call whose working set (every rank's input and output) fits in this many bytes of shared
   // cache moves and reduces its bytes cache_speedup times faster than the per-byte figures above,
   // which are memory's (0: no cache). Host ranks: the last-level cache.
@@ -63,5 +69,11 @@ LinkModel DefaultHostModel();
 // `m` with its per-byte costs for a call of `working_set` bytes: divided by cache_speedup when the
 // working set fits in the cache.
 LinkModel ForWorkingSet(const LinkModel& m, double working_set);
+// CHORUS_HOST_MODEL's "key=value,..." (docs/env.md) applied to a host model: what it could
+// use is applied; the items it could not are named in the error.
+Status ApplyHostModelOverrides(LinkModel* m, const std::string& spec);
+// `m` for host ranks that share cores, `ranks_per_core` (> 1) of them on each: every dependency
+// between ranks waits for the peer to be scheduled.
+void ForSharedCores(LinkModel* m, double ranks_per_core);
 
 }  // namespace chorus::tune

@@ -325,7 +325,7 @@ class Sim {
       }
       switch (s.op) {
         case OpCode::kSend:
-          Post(u.rank, s.peer, u.ch, Msg{u.t, bytes, kNone, 0});
+          Post(u.rank, s.peer, u.ch, Msg{u.t + m_.latency_s, bytes, kNone, 0});
           ++u.pc;
           break;
         case OpCode::kCopy:
@@ -381,7 +381,7 @@ class Sim {
           if (s.op == OpCode::kRecvReduceSend || s.op == OpCode::kRecvCopySend) {
             LinkCost out = m_.link(u.rank, s.send_peer);
             double ready = start + piece * in.beta_s_per_byte + flows_[id].extra;
-            Post(u.rank, s.send_peer, u.ch, Msg{ready, bytes, id, piece * out.beta_s_per_byte});
+            Post(u.rank, s.send_peer, u.ch, Msg{ready + m_.latency_s, bytes, id, piece * out.beta_s_per_byte});
           }
           return Status::Ok();  // Finish() advances the unit
         }

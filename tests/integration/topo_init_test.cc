@@ -4,6 +4,7 @@
 // the calibrated model on every rank; split children inherit their parent's machine; the dump
 // file is still written.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -122,8 +123,15 @@ TEST_F(TopoInitTest, DetectedSingleHostChoosesAsTheCalibratedModel) {
         // A machine with several NUMA nodes may place the ranks apart: then the figures differ.
         if (node != nodes.front()) return "";
       }
-      const tune::LinkModel host = tune::DefaultHostModel();
+      // The calibrated model, with what init adds for this machine: ranks sharing its cores.
+      tune::LinkModel host = tune::DefaultHostModel();
+      cpu_set_t mask;
+      CPU_ZERO(&mask);
+      if (sched_getaffinity(0, sizeof(mask), &mask) == 0 && nranks > CPU_COUNT(&mask)) {
+        tune::ForSharedCores(&host, static_cast<double>(nranks) / CPU_COUNT(&mask));
+      }
       const tune::LinkModel& m = c.tuner().model();
+      if (m.latency_s != host.latency_s) return "latency differs: " + c.model_description();
       for (Rank a = 0; a < nranks; ++a) {
         for (Rank b = 0; b < nranks; ++b) {
           if (a == b) continue;
@@ -209,7 +217,7 @@ TEST_F(TopoInitTest, AFailureAnywhereFallsBackOnEveryRank) {
       return WithComm(rank, nranks, id, [&](chorusComm_t comm) -> std::string {
         const Communicator& c = Impl(comm);
         if (c.topology().graph) return "has a graph";
-        if (c.tuner().model().name != "host-shm") return "model " + c.tuner().model().name;
+        if (c.tuner().model().name.rfind("host-shm", 0) != 0) return "model " + c.tuner().model().name;
         return AllReduceOk(comm, 1000);
       });
     });
@@ -223,7 +231,7 @@ TEST_F(TopoInitTest, AFailureAnywhereFallsBackOnEveryRank) {
     return WithComm(rank, nranks, id, [&](chorusComm_t comm) -> std::string {
       const Communicator& c = Impl(comm);
       if (c.topology().graph) return "rank kept the graph although rank 2 could not be placed";
-      if (c.tuner().model().name != "host-shm") return "model " + c.tuner().model().name;
+      if (c.tuner().model().name.rfind("host-shm", 0) != 0) return "model " + c.tuner().model().name;
       return AllReduceOk(comm, 1000);
     });
   });
@@ -301,6 +309,28 @@ TEST_F(TopoInitTest, InitOfEightRanksStaysCheap) {
   }
   std::printf("init of 8 ranks (threads): %.2f ms (best of 3)\n", best_ms);
   EXPECT_LT(best_ms, 1000);
+}
+
+// CHORUS_HOST_MODEL recalibrates every rank's model when all ranks give the same value; when they
+// differ it is ignored everywhere (a per-rank model would let ranks pick different schedules).
+TEST_F(TopoInitTest, HostModelOverridesApplyOnlyWhenAllRanksAgree) {
+  for (bool agree : {true, false}) {
+    std::string err = testing::RunRanks(3, RankMode::kProcesses, [&](int rank, int nranks, const chorusUniqueId& id) {
+      const char* spec = agree || rank != 1 ? "alpha_us=0.3,reduce_gbps=12" : "alpha_us=5";
+      setenv("CHORUS_HOST_MODEL", spec, 1);
+      return WithComm(rank, nranks, id, [&](chorusComm_t comm) -> std::string {
+        const Communicator& c = Impl(comm);
+        const tune::LinkModel& m = c.tuner().model();
+        std::string same = SameOnAllRanks(comm, "model", m.name + " " + std::to_string(m.link(0, 1).alpha_s));
+        if (!same.empty()) return same;
+        const bool calibrated = m.name.find("/calibrated") != std::string::npos;
+        if (calibrated != agree) return "model " + m.name + (agree ? " ignored" : " applied") + " the overrides";
+        if (agree && m.link(0, 1).alpha_s != 0.3e-6) return "alpha " + std::to_string(m.link(0, 1).alpha_s);
+        return AllReduceOk(comm, 1000);
+      });
+    });
+    EXPECT_EQ(err, "") << (agree ? "same value on every rank" : "rank 1 differs");
+  }
 }
 
 }  // namespace

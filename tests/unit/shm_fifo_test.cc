@@ -276,6 +276,49 @@ TEST(ShmFifo, SameProcessReferenceReadInPieces) {
   EXPECT_EQ(n, 0u);
 }
 
+// A peer may rewrite a slot between the reader's TryPeek and its ReadInto: the reader must use what
+// TryPeek checked (a 1 MiB reference), not the new fields (a 16-byte copy whose inline data would
+// then be read 1 MiB past the slot).
+TEST(ShmFifoMalformed, SlotRewrittenBetweenPeekAndReadInto) {
+  SharedFifo f;
+  FifoWriter w(f.base(), f.geo());
+  FifoReader r(f.base(), f.geo(), getpid(), 3);
+  auto src = Pattern(1 << 20, 9);
+  uint64_t ticket = 0;
+  ASSERT_TRUE(w.TryPushRef({5, src.size()}, src.data(), src.size(), &ticket).ok());
+  MessageHeader hdr{};
+  const void* data = nullptr;
+  Bytes n = 0;
+  ASSERT_TRUE(r.TryPeek(&hdr, &data, &n).ok());
+  ASSERT_EQ(n, src.size());
+  f.WriteRawSlot(0, 16);  // now claims a 16-byte inline copy
+  std::vector<unsigned char> dst(src.size(), 0);
+  ASSERT_TRUE(r.ReadInto(dst.data(), n).ok());
+  EXPECT_EQ(dst, src) << "the reference TryPeek validated is what is read";
+  EXPECT_FALSE(r.ReadInto(dst.data(), 1).ok()) << "nothing was peeked since";
+}
+
+// Within one process too, a reference is read through the kernel: an address the sender does not
+// have is an error, not a crash (a freed buffer, or a peer with our pid in another pid namespace).
+TEST(ShmFifoMalformed, SameProcessBadAddressIsAnError) {
+  SharedFifo f;
+  FifoWriter w(f.base(), f.geo());
+  FifoReader r(f.base(), f.geo(), getpid(), 4);
+  void* hole = mmap(nullptr, 1 << 16, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(hole, MAP_FAILED);
+  munmap(hole, 1 << 16);  // an address range nobody has now
+  uint64_t ticket = 0;
+  ASSERT_TRUE(w.TryPushRef({6, 4096}, hole, 4096, &ticket).ok());
+  MessageHeader hdr{};
+  const void* data = nullptr;
+  Bytes n = 0;
+  ASSERT_TRUE(r.TryPeek(&hdr, &data, &n).ok());
+  std::vector<unsigned char> dst(4096);
+  Status st = r.ReadInto(dst.data(), n);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("rank 4"), std::string::npos) << st.message();
+}
+
 TEST(ShmFifo, ReferencesAndCopiesInterleaveAndTicketsOrder) {
   SharedFifo f;
   FifoWriter w(f.base(), f.geo());

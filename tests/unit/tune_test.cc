@@ -281,10 +281,14 @@ TEST(Tuner, CallsThatFitInTheCacheMoveTheirBytesFaster) {
 }
 
 TEST(Tuner, HostModelCalibrationOverrides) {
-  setenv("CHORUS_HOST_MODEL", "alpha_us=0.5,reduce_gbps=10,cache_mib=8,bogus=1,copy_gbps=x", 1);
   LinkModel m = DefaultHostModel();
-  unsetenv("CHORUS_HOST_MODEL");
+  Status st = ApplyHostModelOverrides(&m, "alpha_us=0.5,reduce_gbps=10,cache_mib=8,bogus=1,copy_gbps=x,link_gbps=inf");
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("bogus"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("copy_gbps=x"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("link_gbps=inf"), std::string::npos) << st.message();
   EXPECT_DOUBLE_EQ(m.link(0, 1).alpha_s, 0.5e-6);
+  EXPECT_DOUBLE_EQ(m.link(0, 1).beta_s_per_byte, DefaultHostModel().link(0, 1).beta_s_per_byte);
   EXPECT_DOUBLE_EQ(m.gamma_s_per_byte, 1.0 / 10e9);
   EXPECT_DOUBLE_EQ(m.cache_bytes, 8.0 * 1024 * 1024);
   EXPECT_DOUBLE_EQ(m.copy_s_per_byte, DefaultHostModel().copy_s_per_byte);  // "x" refused

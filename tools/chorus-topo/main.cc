@@ -17,6 +17,7 @@
 #include "topology/link_costs.h"
 #include "topology/machines.h"
 #include "topology/xml.h"
+#include "core/env.h"
 #include "tune/topology_model.h"
 #include "tune/tuner.h"
 
@@ -48,6 +49,7 @@ outputs:
 options for --costs and --plan:
   --ranks N          number of ranks (default: one per accelerator, else one per core)
   --host-cores       place ranks on the CPU cores of the first host, not on accelerators
+  --cores N          --plan: host ranks share N cores (fewer than ranks: priced as oversubscribed)
   --channels N       --plan: the most channels the tuner may use (default 4)
   --coll NAME        --plan: only this collective (allreduce, allgather, ...)
 )";
@@ -56,6 +58,7 @@ struct Args {
   std::string topo, builtin, xml, dot, png, svg, coll;
   int fat_tree = 0;
   int ranks = 0;
+  int cores = 0;
   int channels = 4;
   Collective only = Collective::kAllReduce;  // with --coll
   bool list = false, costs = false, plan = false, quiet = false, host_cores = false;
@@ -96,6 +99,8 @@ int Parse(int argc, char** argv, Args* a) {
       ok = value(&a->svg);
     else if (arg == "--ranks")
       ok = value(&num) && ParseInt(num.c_str(), &a->ranks);
+    else if (arg == "--cores")
+      ok = value(&num) && ParseInt(num.c_str(), &a->cores) && a->cores > 0;
     else if (arg == "--coll")
       ok = value(&a->coll) && ParseCollective(a->coll.c_str(), &a->only) &&
            a->only != Collective::kSendRecv && a->only != Collective::kBarrier;
@@ -248,6 +253,18 @@ Status PrintPlan(const Graph& g, const Args& a) {
   tune::TopologyModel tm;
   CHORUS_RETURN_IF_ERROR(tune::ModelFromTopology(g, nodes, tune::TopologyModelOptions{}, &tm));
   const int p = static_cast<int>(nodes.size());
+  if (!on_accel) {
+    const std::string spec = EnvString("CHORUS_HOST_MODEL");
+    if (!spec.empty()) {
+      Status st = tune::ApplyHostModelOverrides(&tm.model, spec);
+      if (!st.ok()) std::fprintf(stderr, "chorus-topo: %s\n", st.message().c_str());
+      tm.description += "  CHORUS_HOST_MODEL=" + spec + "\n";
+    }
+  }
+  if (!on_accel && a.cores > 0 && p > a.cores) {
+    tune::ForSharedCores(&tm.model, static_cast<double>(p) / a.cores);
+    tm.description += "  " + std::to_string(p) + " ranks share " + std::to_string(a.cores) + " cores\n";
+  }
   const DataType dtype = DataType::kFloat32;
   const Bytes elem = SizeOf(dtype);
   std::printf("plan (%s, float32 sum, up to %d channel%s):\n%s",

@@ -62,10 +62,11 @@ bool FifoWriter::Released(uint64_t ticket) {
 
 Status FifoReader::TryPeek(transport::MessageHeader* hdr, const void** data, Bytes* n) {
   *n = 0;
+  peeked_ = false;
   const char* s = slot(tail_);
   const auto* sh = reinterpret_cast<const SlotHeader*>(s);
   if (sh->seq.load(std::memory_order_acquire) != tail_ + 1) return Status::Ok();
-  // The slot lives in memory a peer writes: check before trusting it.
+  // The slot lives in memory a peer writes: read each field once, check, and keep what was checked.
   const uint64_t raw = sh->len;
   const bool ref = (raw & kRefFlag) != 0;
   const uint64_t len = raw & ~kRefFlag;
@@ -75,7 +76,11 @@ Status FifoReader::TryPeek(transport::MessageHeader* hdr, const void** data, Byt
   }
   hdr->tag = sh->tag;
   hdr->msg_bytes = sh->msg_bytes;
+  peeked_ = true;
+  peeked_ref_ = ref;
+  peeked_len_ = len;
   if (ref) {
+    memcpy(&peeked_addr_, sh->inline_data, sizeof(peeked_addr_));
     *data = nullptr;
   } else {
     *data = (len <= kInlineBytes ? reinterpret_cast<const char*>(sh->inline_data) : s + sizeof(SlotHeader)) + consumed_;
@@ -85,34 +90,31 @@ Status FifoReader::TryPeek(transport::MessageHeader* hdr, const void** data, Byt
 }
 
 void FifoReader::Consume(Bytes n) {
-  const auto* sh = reinterpret_cast<const SlotHeader*>(slot(tail_));
-  consumed_ += n;
-  if (consumed_ >= (sh->len & ~kRefFlag)) {
+  if (!peeked_) return;
+  consumed_ += std::min<Bytes>(n, peeked_len_ - consumed_);
+  if (consumed_ >= peeked_len_) {
     consumed_ = 0;
+    peeked_ = false;
     ++tail_;
     ctl()->tail.store(tail_, std::memory_order_release);
   }
 }
 
 Status FifoReader::ReadInto(void* dst, Bytes n) {
-  const auto* sh = reinterpret_cast<const SlotHeader*>(slot(tail_));
-  if ((sh->len & kRefFlag) == 0) {
-    const uint64_t len = sh->len;
-    memcpy(dst, (len <= kInlineBytes ? reinterpret_cast<const char*>(sh->inline_data) : reinterpret_cast<const char*>(sh) + sizeof(SlotHeader)) + consumed_, n);
+  if (!peeked_ || n > peeked_len_ - consumed_) {
+    return InternalError("shm: ReadInto of " + std::to_string(n) + " bytes beyond what TryPeek returned");
+  }
+  if (!peeked_ref_) {
+    const auto* sh = reinterpret_cast<const SlotHeader*>(slot(tail_));
+    memcpy(dst, (peeked_len_ <= kInlineBytes ? reinterpret_cast<const char*>(sh->inline_data) : reinterpret_cast<const char*>(sh) + sizeof(SlotHeader)) + consumed_, n);
   } else {
-    uint64_t addr = 0;
-    memcpy(&addr, sh->inline_data, sizeof(addr));
-    CHORUS_RETURN_IF_ERROR(CopyFromProcess(sender_pid_, sender_, reinterpret_cast<const char*>(addr) + consumed_, dst, n));
+    CHORUS_RETURN_IF_ERROR(CopyFromProcess(sender_pid_, sender_, reinterpret_cast<const char*>(peeked_addr_) + consumed_, dst, n));
   }
   Consume(n);
   return Status::Ok();
 }
 
 Status CopyFromProcess(int pid, Rank peer, const void* remote, void* dst, Bytes n) {
-  if (pid == getpid()) {
-    memcpy(dst, remote, n);
-    return Status::Ok();
-  }
   char* out = static_cast<char*>(dst);
   auto from = reinterpret_cast<uintptr_t>(remote);
   while (n > 0) {

@@ -88,7 +88,7 @@ class FifoReader final : public transport::RecvQueue {
   Status TryPeek(transport::MessageHeader* hdr, const void** data, Bytes* n) override;
   void Consume(Bytes n) override;
   Status ReadInto(void* dst, Bytes n) override;
-  // Tells the sender whether it may post references to us.
+  // Tells the sender whether it may post references to us (FifoControl::refs_ok).
   void AcceptRefs(bool ok) { ctl()->refs_ok.store(ok ? 1 : 2, std::memory_order_release); }
 
  private:
@@ -102,10 +102,17 @@ class FifoReader final : public transport::RecvQueue {
   Rank sender_ = -1;
   uint64_t tail_ = 0;
   uint64_t consumed_ = 0;  // bytes of the current slot already released
+  // What the last TryPeek validated about the current slot. The peer can rewrite the slot at any
+  // time, so ReadInto and Consume use these, never the slot's fields again.
+  bool peeked_ = false;
+  bool peeked_ref_ = false;
+  uint64_t peeked_len_ = 0;
+  uint64_t peeked_addr_ = 0;
 };
 
-// Copies `n` bytes at `remote` in process `pid` into `dst`: memcpy when `pid` is this process,
-// else process_vm_readv. Fails with a message naming `peer` when the memory cannot be read.
+// Copies `n` bytes at `remote` in process `pid` into `dst` with process_vm_readv (this process
+// too: a bad address is then EFAULT, not a crash). Fails with a message naming `peer` when the
+// memory cannot be read.
 Status CopyFromProcess(int pid, Rank peer, const void* remote, void* dst, Bytes n);
 
 }  // namespace chorus::shm

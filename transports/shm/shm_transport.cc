@@ -249,8 +249,10 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
 }
 
 void ShmConnections::DecideRefsFrom(Rank p, uint64_t probe_addr, uint64_t probe_value) {
+  // Probed for every peer, threads of this process too: a peer with our pid may be another
+  // process in another pid namespace, whose addresses mean nothing here.
   bool ok = opts_.single_copy_bytes > 0;
-  if (ok && pids_[p] != getpid()) {
+  if (ok) {
     std::string why;
     ok = CanReadProcess(pids_[p], probe_addr, probe_value, &why);
     if (!ok) {
@@ -259,9 +261,7 @@ void ShmConnections::DecideRefsFrom(Rank p, uint64_t probe_addr, uint64_t probe_
     }
   }
   char* own = static_cast<char*>(segments_[rank_].base);
-  for (int k = 0; k < opts_.channels; ++k) {
-    reinterpret_cast<FifoControl*>(own + FifoOffset(p, k))->refs_ok.store(ok ? 1 : 2, std::memory_order_release);
-  }
+  for (int k = 0; k < opts_.channels; ++k) FifoReader(own + FifoOffset(p, k), opts_.geometry, 0, p).AcceptRefs(ok);
 }
 
 ShmConnections::~ShmConnections() {
