@@ -133,7 +133,9 @@ static void BindRank(int rank, int nranks) {
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(cpu, &one);
-    sched_setaffinity(0, sizeof(one), &one);  // this thread: threads mode binds each rank's own
+    if (sched_setaffinity(0, sizeof(one), &one) != 0) {  // this thread: each rank thread binds itself
+      std::fprintf(stderr, "chorus-bench: rank %d could not bind to CPU %d: %s\n", rank, cpu, std::strerror(errno));
+    }
     return;
   }
 }

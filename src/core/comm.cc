@@ -70,7 +70,9 @@ Status Communicator::Init(const chorusUniqueId& id) {
   CHORUS_RETURN_IF_ERROR(
       shm::ShmConnections::Create(comm->bootstrap_.get(), shm::ShmOptionsFromEnv(config.channels), &shm));
   comm->conns_ = std::move(shm);
-  comm->backoff_ = BackoffPolicy::For(nranks);
+  // By the CPUs all ranks may use together, not this rank's mask alone: under mpirun's
+  // --bind-to core each rank sees one CPU, yet every rank has its own.
+  comm->backoff_ = BackoffPolicy::For(nranks, comm->cores_);
   CHORUS_INFO(kInit, "%s: rank %d of %d ready (shm, %d channel(s), timeout %lld ms)", config.name.c_str(),
               rank, nranks, config.channels, static_cast<long long>(config.timeout_ms));
   return Status::Ok();

@@ -133,6 +133,7 @@ class Communicator {
   std::unique_ptr<tune::Tuner> tuner_;
   CommTopology topology_;
   bool inherited_topology_ = false;  // set by CreateChild before Init
+  int cores_ = 0;  // CPUs in the union of the ranks' affinity masks (0: unknown), from AgreeOnMachine
   tune::TopologyHints hints_;
   std::string model_description_;
   using ProgramKey = std::tuple<int, Count, Rank, int, bool, bool, Bytes, int, int, bool, std::string>;

@@ -293,6 +293,7 @@ Status Communicator::AgreeOnMachine() {
   }
   int cores = 0;
   for (uint64_t w : all_cpus) cores += __builtin_popcountll(w);
+  cores_ = cores;
   if (cores > 0 && nranks_ > cores) {
     tune::ForSharedCores(&model, static_cast<double>(nranks_) / cores);
     model_description_ += "\n  " + std::to_string(nranks_) + " ranks share " + std::to_string(cores) + " cores";

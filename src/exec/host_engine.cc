@@ -433,8 +433,8 @@ void Engine::WithdrawReferences(std::vector<ChannelState>& channels, const Statu
 
 Status Engine::Loop(std::vector<ChannelState>& channels) {
   if (channels.size() < program_.channels.size()) channels.resize(program_.channels.size());
+  for (size_t c = 0; c < program_.channels.size(); ++c) channels[c].Reset(static_cast<int>(c), &program_.channels[c].steps);
   for (size_t c = 0; c < program_.channels.size(); ++c) {
-    channels[c].Reset(static_cast<int>(c), &program_.channels[c].steps);
     if (static_cast<int>(c) >= params_.conns->channels() && !channels[c].steps->empty()) {
       return InternalError("program uses channel " + std::to_string(c) + " but the connections have " +
                            std::to_string(params_.conns->channels()));

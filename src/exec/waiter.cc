@@ -25,9 +25,11 @@ int UsableCores() {
   return n > 0 ? n : 1;
 }
 
-BackoffPolicy BackoffPolicy::For(int local_ranks) {
+BackoffPolicy BackoffPolicy::For(int local_ranks) { return For(local_ranks, 0); }
+
+BackoffPolicy BackoffPolicy::For(int local_ranks, int cores) {
   BackoffPolicy p;
-  if (local_ranks > UsableCores()) {
+  if (local_ranks > (cores > 0 ? cores : UsableCores())) {
     p.spin_us = 0;
     p.yield_us = 100000;
   }

@@ -15,6 +15,8 @@ struct BackoffPolicy {
   // than cores, a spinning rank takes the core its peer needs, so yield almost at once.
   // CHORUS_SPIN_US / CHORUS_YIELD_US override.
   static BackoffPolicy For(int local_ranks);
+  // The same, given the cores the ranks share between them (0: this process's usable cores).
+  static BackoffPolicy For(int local_ranks, int cores);
 };
 
 class Backoff {
