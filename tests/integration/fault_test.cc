@@ -25,21 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Shared segments are named /chorus-<creator pid>-...: one created by these (now gone) ranks
-// that still exists was leaked.
-std::string LeakedSegments(const std::vector<int>& ranks) {
-  std::string leaked;
-  DIR* d = opendir("/dev/shm");
-  if (d == nullptr) return "";
-  while (dirent* e = readdir(d)) {
-    int pid = 0;
-    if (sscanf(e->d_name, "chorus-%d-", &pid) == 1 && std::find(ranks.begin(), ranks.end(), pid) != ranks.end()) {
-      leaked += std::string(e->d_name) + " ";
-    }
-  }
-  closedir(d);
-  return leaked;
-}
 
 chorusResult_t CallCollective(Collective c, chorusComm_t comm, std::vector<float>& in, std::vector<float>& out, size_t count) {
   switch (c) {

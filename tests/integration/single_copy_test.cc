@@ -388,21 +388,6 @@ INSTANTIATE_TEST_SUITE_P(Modes, SingleCopyProof, ::testing::Values(RankMode::kPr
 
 // ---- a rank killed while its buffers are referenced ----
 
-// Shared segments are named /chorus-<creator pid>-...: one created by these (now gone) ranks
-// that still exists was leaked.
-std::string LeakedSegments(const std::vector<int>& ranks) {
-  std::string leaked;
-  DIR* d = opendir("/dev/shm");
-  if (d == nullptr) return "";
-  while (dirent* e = readdir(d)) {
-    int pid = 0;
-    if (sscanf(e->d_name, "chorus-%d-", &pid) == 1 && std::find(ranks.begin(), ranks.end(), pid) != ranks.end()) {
-      leaked += std::string(e->d_name) + " ";
-    }
-  }
-  closedir(d);
-  return leaked;
-}
 
 TEST_F(SingleCopy, KilledRankDuringAllGatherFailsTheSurvivorsFast) {
   const int nranks = 3, victim = 2;

@@ -27,6 +27,8 @@
 namespace chorus {
 namespace {
 
+using testing::ScopedEnv;
+
 using testing::RankMode;
 
 std::string SourceRoot() {
@@ -35,24 +37,6 @@ std::string SourceRoot() {
   return f;
 }
 
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    if (value != nullptr) setenv(name, value, 1);
-    else unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (had_) setenv(name_.c_str(), old_.c_str(), 1);
-    else unsetenv(name_.c_str());
-  }
-
- private:
-  std::string name_, old_;
-  bool had_ = false;
-};
 
 // Clears what would change the topology or the choices, for every test.
 class TopoInitTest : public ::testing::Test {

@@ -1,9 +1,12 @@
 #include "support/test_support.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -116,6 +119,39 @@ std::string RunRanks(int nranks, RankMode mode, const RankBody& body, int timeou
   // The forked rank 0 adopted the id's listening socket; the parent's copy must not linger.
   ReleaseUniqueId(id);
   return result;
+}
+
+std::string LeakedSegments(const std::vector<int>& ranks) {
+  std::string leaked;
+  DIR* d = opendir("/dev/shm");
+  if (d == nullptr) return "";
+  while (dirent* e = readdir(d)) {
+    int pid = 0;
+    if (sscanf(e->d_name, "chorus-%d-", &pid) == 1 && std::find(ranks.begin(), ranks.end(), pid) != ranks.end()) {
+      leaked += std::string(e->d_name) + " ";
+    }
+  }
+  closedir(d);
+  return leaked;
+}
+
+ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
+  const char* old = getenv(name);
+  had_ = old != nullptr;
+  if (had_) old_ = old;
+  if (value != nullptr) {
+    setenv(name, value, 1);
+  } else {
+    unsetenv(name);
+  }
+}
+
+ScopedEnv::~ScopedEnv() {
+  if (had_) {
+    setenv(name_.c_str(), old_.c_str(), 1);
+  } else {
+    unsetenv(name_.c_str());
+  }
 }
 
 }  // namespace chorus::testing

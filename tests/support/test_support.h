@@ -22,6 +22,23 @@ using RankBody = std::function<std::string(int rank, int nranks, const chorusUni
 std::string RunRanks(int nranks, RankMode mode, const RankBody& body, int timeout_s = 120,
                      std::vector<int>* pids = nullptr);
 
+// The shared-memory segments (/dev/shm/chorus-<creator pid>-...) that processes `ranks` created and
+// that still exist: "" when none leaked. Names separated by spaces.
+std::string LeakedSegments(const std::vector<int>& ranks);
+
+// Sets (or with nullptr unsets) an environment variable for a scope, restoring it after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_, old_;
+  bool had_ = false;
+};
+
 // Deterministic pseudo-random numbers (splitmix64) for reproducible sweeps.
 class Rng {
  public:

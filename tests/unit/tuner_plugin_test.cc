@@ -29,6 +29,8 @@
 namespace chorus::tune {
 namespace {
 
+using chorus::testing::ScopedEnv;
+
 using sched::CollArgs;
 
 const std::string kExample = CHORUS_TUNER_EXAMPLE_PATH;
@@ -40,25 +42,6 @@ std::string Fixture(const char* kind) {
 std::string DirOf(const std::string& path) { return path.substr(0, path.rfind('/')); }
 std::string BaseOf(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
-// Sets (or, with nullptr, unsets) an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    if (value != nullptr) setenv(name, value, 1);
-    else unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (had_) setenv(name_.c_str(), old_.c_str(), 1);
-    else unsetenv(name_.c_str());
-  }
-
- private:
-  std::string name_, old_;
-  bool had_ = false;
-};
 
 class ScopedCwd {
  public:
