@@ -191,8 +191,7 @@ Status Communicator::AgreeOnMachine() {
   mine.node = my_node;
   mine.reserved = 0;
   OwnCpus(mine.cpus);
-  const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  mine.llc_bytes = llc > 0 ? static_cast<uint64_t>(llc) : 0;
+  mine.llc_bytes = tune::LastLevelCacheBytes();
   const std::string host_model_spec = EnvString("CHORUS_HOST_MODEL");
   mine.host_model_hash = HashText(host_model_spec);
   CHORUS_RETURN_IF_ERROR(boot->AllGather(all.data(), sizeof(RankInfo)));

@@ -50,8 +50,9 @@ void Backoff::Pause() {
   // The clock is read every 64 rounds only: polling rounds are tens of nanoseconds. A small
   // message usually arrives within the first rounds, so they do not read it at all.
   if (policy_.spin_us > 0 && idle_rounds_ < 64) {
+    // Nor do they pause: a pause instruction lasts tens of nanoseconds on some cores, all of it
+    // added to the latency of the message that lands during it.
     ++idle_rounds_;
-    CpuRelax();
     return;
   }
   if (idle_rounds_++ == 0 || idle_since_ns_ == 0) idle_since_ns_ = NowNs();

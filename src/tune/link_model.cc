@@ -4,12 +4,38 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "core/env.h"
 #include "core/log.h"
 
 namespace chorus::tune {
+
+uint64_t LastLevelCacheBytes() {
+  // sysfs describes the cache one core shares (32 MiB on an EPYC CCD); glibc's
+  // _SC_LEVEL3_CACHE_SIZE may report the whole package's (384 MiB there), which no rank gets.
+  uint64_t best = 0;
+  int best_level = 0;
+  for (int i = 0; i < 8; ++i) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+    std::ifstream level_file(dir + "level"), size_file(dir + "size");
+    int level = 0;
+    std::string size;
+    if (!(level_file >> level) || !(size_file >> size) || size.empty()) continue;
+    char* end = nullptr;
+    uint64_t bytes = std::strtoull(size.c_str(), &end, 10);
+    if (end != nullptr && (*end == 'K' || *end == 'k')) bytes <<= 10;
+    else if (end != nullptr && (*end == 'M' || *end == 'm')) bytes <<= 20;
+    if (level > best_level || (level == best_level && bytes > best)) {
+      best_level = level;
+      best = bytes;
+    }
+  }
+  if (best > 0) return best;
+  const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  return llc > 0 ? static_cast<uint64_t>(llc) : 0;
+}
 
 Status ApplyHostModelOverrides(LinkModel* m, const std::string& spec) {
   double alpha_s = m->link ? m->link(0, 1).alpha_s : 0;
@@ -61,8 +87,7 @@ LinkModel DefaultHostModel() {
   m.gamma_s_per_byte = 1.0 / 2.5e9;
   m.copy_s_per_byte = 1.0 / 8e9;
   // The shared cache this process sees; a communicator agrees on the smallest any rank sees.
-  const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  m.cache_bytes = llc > 0 ? static_cast<double>(llc) : 0;
+  m.cache_bytes = static_cast<double>(LastLevelCacheBytes());
   m.cache_speedup = 3;
   m.pipeline_bytes = 256 * 1024;
   m.switch_alpha_s = 2e-6;
@@ -80,7 +105,12 @@ void ForSharedCores(LinkModel* m, double ranks_per_core) {
 }
 
 LinkModel ForWorkingSet(const LinkModel& m, double working_set) {
-  if (!(m.cache_bytes > 0) || working_set > m.cache_bytes || !(m.cache_speedup > 1)) return m;
+  if (!(m.cache_bytes > 0) || !(m.cache_speedup > 1)) return m;
+  if (working_set > m.cache_bytes) {
+    LinkModel c = m;
+    c.forward_speedup = m.cache_speedup;
+    return c;
+  }
   LinkModel c = m;
   const double k = m.cache_speedup;
   auto link = m.link;

@@ -4,6 +4,7 @@
 // talk through host shared memory.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -49,6 +50,9 @@ struct LinkModel {
   // which are memory's (0: no cache). Host ranks: the last-level cache.
   double cache_bytes = 0;
   double cache_speedup = 1;
+  // A call beyond the cache: what a fused step forwards as it receives it is still in cache, so
+  // its bytes cost this many times less than the memory figures (ForWorkingSet sets it).
+  double forward_speedup = 1;
   // Fused receive-and-forward steps stream at this grain (the transport's slot size): the
   // forwarded message starts once one such piece has arrived.
   double pipeline_bytes = 256 * 1024;
@@ -66,6 +70,8 @@ struct LinkModel {
 // of sends plus receives per rank, 36 GB/s of message traffic shared by all ranks of the host,
 // reductions at 2.5 GB/s of output (scalar kernels) and local copies at 8 GB/s per rank.
 LinkModel DefaultHostModel();
+// The last-level cache one core of this host shares, in bytes (0: unknown).
+uint64_t LastLevelCacheBytes();
 // `m` with its per-byte costs for a call of `working_set` bytes: divided by cache_speedup when the
 // working set fits in the cache.
 LinkModel ForWorkingSet(const LinkModel& m, double working_set);

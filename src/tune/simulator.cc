@@ -351,7 +351,8 @@ class Sim {
           double start = std::max(u.t, m.ready) + in.alpha_s;
           uint32_t id = static_cast<uint32_t>(flows_.size());
           Flow f;
-          f.bytes = m.bytes;
+          // Forwarded by a fused step as it was received: its bytes are still in cache.
+          f.bytes = m.feeder != kNone ? m.bytes / m_.forward_speedup : m.bytes;
           f.link_beta = in.beta_s_per_byte;
           f.res[0] = LinkResource(s.peer, u.rank, in.beta_s_per_byte);
           f.res[1] = DomainResource(s.peer, u.rank);

@@ -264,20 +264,37 @@ TEST(Tuner, CallsThatFitInTheCacheMoveTheirBytesFaster) {
   LinkModel cached = memory;
   cached.cache_bytes = 32 << 20;
   cached.cache_speedup = 3;
-  // 2 ranks x (1 MiB in + 1 MiB out) fits: the bytes' share of the time shrinks; 256 MiB does not.
+  // 2 ranks x (1 MiB in + 1 MiB out) fits: the bytes' share of the time shrinks.
   Choice a, b;
   ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 2, (1 << 20) / 4), memory, AlgoOverride(), &a).ok());
   ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 2, (1 << 20) / 4), cached, AlgoOverride(), &b).ok());
   EXPECT_LT(b.est_seconds, a.est_seconds / 2);
-  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 2, (256 << 20) / 4), memory, AlgoOverride(), &a).ok());
-  ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 2, (256 << 20) / 4), cached, AlgoOverride(), &b).ok());
-  EXPECT_DOUBLE_EQ(b.est_seconds, a.est_seconds);
-  // ForWorkingSet itself: scaled below the cache size, untouched above.
+  // ForWorkingSet itself: every per-byte figure scaled below the cache size; above it only what a
+  // fused step forwards as it receives it (still in cache).
   LinkModel in = ForWorkingSet(cached, 1 << 20), out = ForWorkingSet(cached, 1 << 30);
   EXPECT_DOUBLE_EQ(in.gamma_s_per_byte * 3, cached.gamma_s_per_byte);
   EXPECT_DOUBLE_EQ(in.link(0, 1).beta_s_per_byte * 3, cached.link(0, 1).beta_s_per_byte);
   EXPECT_DOUBLE_EQ(in.link(0, 1).alpha_s, cached.link(0, 1).alpha_s);
+  EXPECT_DOUBLE_EQ(in.forward_speedup, 1);
   EXPECT_DOUBLE_EQ(out.gamma_s_per_byte, cached.gamma_s_per_byte);
+  EXPECT_DOUBLE_EQ(out.link(0, 1).beta_s_per_byte, cached.link(0, 1).beta_s_per_byte);
+  EXPECT_DOUBLE_EQ(out.forward_speedup, 3);
+  // Beyond the cache, a schedule that forwards as it receives (ring) gains on one that does not
+  // (Rabenseifner), which the memory-only model prices alike.
+  CollArgs big = Args(Collective::kAllReduce, 4, (256 << 20) / 4);
+  SimResult ring_mem, rab_mem, ring_out, rab_out;
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("ring"), big, memory, &ring_mem).ok());
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("rabenseifner"), big, memory, &rab_mem).ok());
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("ring"), big, out, &ring_out).ok());
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("rabenseifner"), big, out, &rab_out).ok());
+  EXPECT_LT(ring_out.seconds / rab_out.seconds, ring_mem.seconds / rab_mem.seconds * 0.95);
+}
+
+TEST(Tuner, LastLevelCacheIsWhatOneCoreShares) {
+  const uint64_t llc = LastLevelCacheBytes();
+  if (llc == 0) GTEST_SKIP() << "no cache information on this machine";
+  EXPECT_GE(llc, 256u * 1024);
+  EXPECT_LE(llc, 1024ull << 20) << "a whole package's total, not one core's share?";
 }
 
 TEST(Tuner, HostModelCalibrationOverrides) {
