@@ -51,7 +51,7 @@ chorus::Status InitRank(chorusComm_t* comm, int nranks, const chorusUniqueId& id
 // blocked in one that an abort is unblocking), then frees it.
 void Free(chorusComm* c) {
   if (c->init_thread.joinable()) c->init_thread.join();
-  chorus::api::WaitForFastAcquires();
+  chorus::api::WaitForCalls(c);
   while (c->impl->active_calls().load() > 0) std::this_thread::yield();
   delete c;
 }

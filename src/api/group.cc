@@ -13,7 +13,7 @@ struct GroupState {
 thread_local GroupState group;
 // Apart from the queue: a plain int needs no per-access initialisation check, and every call
 // outside a group reads it.
-thread_local int group_depth = 0;
+__attribute__((tls_model("initial-exec"))) thread_local int group_depth = 0;
 
 // Runs one communicator's batch with the caller counted in.
 Status RunBatch(chorusComm* comm, const std::vector<CommOp>& ops) {
@@ -35,11 +35,12 @@ chorusResult_t Submit(chorusComm* comm, const CommOp& op) {
     Enqueue(comm, op);
     return chorusSuccess;
   }
-  Status st = Acquire(comm, Name(op.coll));
+  bool marked = false;
+  Status st = AcquireCall(comm, Name(op.coll), &marked);
   if (!st.ok()) return Report(nullptr, st);
   st = comm->impl->Run(&op, 1);
   chorusResult_t r = Report(comm, st);
-  Release(comm);
+  ReleaseCall(comm, marked);
   return r;
 }
 

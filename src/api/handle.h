@@ -35,10 +35,14 @@ const char* ThreadLastError();
 // Validates a handle and, when live, counts the caller in (under the registry lock, so an abort
 // that unregisters the handle either sees this call or refuses it). Pair with Release.
 Status Acquire(chorusComm* comm, const char* fn);
-// Waits until no thread is between the lock-free liveness check and counting its call: after
-// UnregisterHandle, a destroy calls this before waiting for active calls and freeing.
-void WaitForFastAcquires();
 void Release(chorusComm* comm);
+// Acquire for one call on this thread (a collective, send or receive outside a group): a loop of
+// calls on the thread's last communicator marks itself on a per-thread line instead of taking the
+// lock and counting on the communicator. *marked says which; pass it to ReleaseCall.
+Status AcquireCall(chorusComm* comm, const char* fn, bool* marked);
+void ReleaseCall(chorusComm* comm, bool marked);
+// After UnregisterHandle, before freeing: waits until no thread is inside a marked call on `comm`.
+void WaitForCalls(const chorusComm* comm);
 
 // Validates a handle: null -> InvalidArgument; destroyed -> InvalidUsage.
 Status CheckComm(const chorusComm* comm, const char* fn);
