@@ -81,6 +81,9 @@ Graph Detect(const DetectOptions& opts) {
   bool have = false;
   if (opts.use_hwloc) have = detail::DetectHwloc(opts, &g, host);
   if (!have) detail::DetectSysconf(&g, host);
+  if (opts.io && opts.hwloc_xml.empty() && !g.NodesOfKind(NodeKind::kNic).empty()) {
+    detail::ApplyOfiNics(detail::ProbeOfiNics(), &g);
+  }
   if (opts.probe_nvml) detail::ProbeNvml(&g, host);
   if (opts.probe_rocm) detail::ProbeRocmSmi(&g, host);
 

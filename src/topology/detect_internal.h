@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "topology/detect.h"
 #include "topology/graph.h"
@@ -33,5 +34,20 @@ PcieLinkInfo ReadPcieLink(const std::string& bus_id);
 // GB/s per direction of an InfiniBand device ("mlx5_0", port 1) or a network interface ("eth0").
 double ReadIbRateGbps(const std::string& ib_device);
 double ReadNetSpeedGbps(const std::string& ifname);
+
+// A NIC as libfabric's providers report it (fi_getinfo): the device or domain name ("mlx5_0",
+// "eth0"), the providers that drive it ("verbs;ofi_rxm,tcp;ofi_rxm"), its PCI address and link
+// speed (GB/s per direction) where the provider gives them.
+struct OfiNic {
+  std::string name;
+  std::string provider;
+  std::string pci;
+  double gbps = 0;
+};
+// Empty when libfabric is absent (dlopen) or offers nothing.
+std::vector<OfiNic> ProbeOfiNics();
+// Matches them to the graph's NICs (by PCI address or name) and fills in the speeds sysfs did not
+// give; returns how many NICs matched.
+int ApplyOfiNics(const std::vector<OfiNic>& nics, Graph* g);
 
 }  // namespace chorus::topo::detail

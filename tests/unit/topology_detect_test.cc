@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "topology/detect.h"
+#include "topology/detect_internal.h"
+#include "topology/figures.h"
 #include "topology/path.h"
 #include "topology/xml.h"
 
@@ -20,6 +22,58 @@ void ExpectOneHostFirst(const Graph& g) {
   for (NodeId n = 1; n < g.num_nodes(); ++n) {
     EXPECT_EQ(g.node(n).host, 0) << g.node(n).id;
   }
+}
+
+// What libfabric says of NICs fills in what sysfs did not: a speed sysfs left at the default,
+// matched by PCI address or by name; a speed sysfs reported stays.
+TEST(TopologyDetect, LibfabricFillsMissingNicSpeeds) {
+  Graph g;
+  Node h;
+  h.kind = NodeKind::kHost;
+  h.id = "h0";
+  NodeId host = g.AddNode(std::move(h));
+  auto nic = [&](const char* id, const char* name, const char* pci, double gbps) {
+    Node n;
+    n.kind = NodeKind::kNic;
+    n.id = id;
+    n.name = name;
+    n.pci = pci;
+    n.host = host;
+    n.bw_gbps = gbps;
+    return g.AddNode(std::move(n));
+  };
+  NodeId by_name = nic("nic0", "eth7", "", fig::kDefaultNicGbps);
+  NodeId by_pci = nic("nic1", "ib9", "0000:17:00.0", fig::kDefaultNicGbps);
+  NodeId known = nic("nic2", "eth8", "", 50);
+  NodeId other = nic("nic3", "eth9", "", fig::kDefaultNicGbps);
+  std::vector<detail::OfiNic> seen = {{"eth7", "tcp;ofi_rxm", "", 25},
+                                      {"mlx5_3", "verbs;ofi_rxm", "0000:17:00.0", 50},
+                                      {"eth8", "tcp;ofi_rxm", "", 3}};
+  EXPECT_EQ(detail::ApplyOfiNics(seen, &g), 3);
+  EXPECT_DOUBLE_EQ(g.node(by_name).bw_gbps, 25);
+  EXPECT_DOUBLE_EQ(g.node(by_pci).bw_gbps, 50);
+  EXPECT_DOUBLE_EQ(g.node(known).bw_gbps, 50) << "sysfs' figure wins";
+  EXPECT_DOUBLE_EQ(g.node(other).bw_gbps, fig::kDefaultNicGbps);
+}
+
+// On a machine with libfabric, fi_getinfo names at least one interface it can use (the tcp
+// provider offers every interface with an address, loopback included).
+TEST(TopologyDetect, LibfabricProbeNamesInterfaces) {
+#if !CHORUS_HAVE_OFI
+  GTEST_SKIP() << "built without libfabric headers";
+#else
+  if (access("/usr/lib/x86_64-linux-gnu/libfabric.so.1", R_OK) != 0 && access("/usr/lib64/libfabric.so.1", R_OK) != 0 &&
+      access("/usr/lib/libfabric.so.1", R_OK) != 0) {
+    GTEST_SKIP() << "libfabric.so.1 is not installed";
+  }
+  const auto nics = detail::ProbeOfiNics();
+  ASSERT_FALSE(nics.empty()) << "fi_getinfo offered no interface";
+  for (const auto& n : nics) {
+    EXPECT_FALSE(n.name.empty());
+    EXPECT_FALSE(n.provider.empty()) << n.name;
+    EXPECT_GE(n.gbps, 0) << n.name;
+  }
+#endif
 }
 
 TEST(TopologyDetect, ThisMachine) {
