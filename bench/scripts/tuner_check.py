@@ -18,15 +18,12 @@ sub-microsecond calls).
 """
 import argparse
 import json
+import os
 import re
 import sys
 
-
-def human(n):
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:g} {unit}"
-        n /= 1024
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report_markdown import human  # noqa: E402  (the same size labels as the other tables)
 
 
 def parse_size(text):

@@ -12,7 +12,8 @@
 
 namespace chorus::tune {
 
-uint64_t LastLevelCacheBytes() {
+namespace {
+uint64_t ReadLastLevelCacheBytes() {
   // sysfs describes the cache one core shares (32 MiB on an EPYC CCD); glibc's
   // _SC_LEVEL3_CACHE_SIZE may report the whole package's (384 MiB there), which no rank gets.
   uint64_t best = 0;
@@ -35,6 +36,13 @@ uint64_t LastLevelCacheBytes() {
   if (best > 0) return best;
   const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
   return llc > 0 ? static_cast<uint64_t>(llc) : 0;
+}
+}  // namespace
+
+uint64_t LastLevelCacheBytes() {
+  // Every host model of every communicator asks: read sysfs once per process.
+  static const uint64_t bytes = ReadLastLevelCacheBytes();
+  return bytes;
 }
 
 Status ApplyHostModelOverrides(LinkModel* m, const std::string& spec) {

@@ -1,7 +1,6 @@
 #include "transports/shm/fifo.h"
 
 #include <sys/uio.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
