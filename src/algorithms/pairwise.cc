@@ -21,12 +21,14 @@ Count AllToAll(const CollArgs& a, Rank r, Range part, Count scratch_base, Emitte
   auto stage = [&](int k) {
     return Scratch(scratch_base + static_cast<Count>(k - 1) * part.count, part.count);
   };
-  if (!a.in_place) e.Copy(In(at(r), part.count), Out(at(r), part.count));
   for (int k = 1; k < n; ++k) {
     Rank to = Mod(r + k, n), from = Mod(r - k, n);
     e.Send(to, In(at(to), part.count));
+    // The local block is copied while the first message is on its way.
+    if (k == 1 && !a.in_place) e.Copy(In(at(r), part.count), Out(at(r), part.count));
     e.Recv(from, a.in_place ? stage(k) : Out(at(from), part.count));
   }
+  if (n == 1 && !a.in_place) e.Copy(In(at(r), part.count), Out(at(r), part.count));
   if (!a.in_place) return 0;
   for (int k = 1; k < n; ++k) e.Copy(stage(k), Out(at(Mod(r - k, n)), part.count));
   return static_cast<Count>(n - 1) * part.count;

@@ -54,10 +54,14 @@ void AllGather(const CollArgs& a, Rank r, Range part, Emitter& e) {
   auto out_block = [&](long long b) {
     return Out(static_cast<Count>(Mod(b, n)) * a.count + part.offset, part.count);
   };
-  if (!a.in_place) e.Copy(In(part.offset, part.count), out_block(r));
-  if (n == 1) return;
+  if (n == 1) {
+    if (!a.in_place) e.Copy(In(part.offset, part.count), out_block(r));
+    return;
+  }
   const Rank right = Mod(r + 1, n), left = Mod(r - 1, n);
+  // Our block goes out first; the local copy runs while the neighbours start on it.
   e.Send(right, In(part.offset, part.count));
+  if (!a.in_place) e.Copy(In(part.offset, part.count), out_block(r));
   for (int k = 1; k < n; ++k) {
     Slice dst = out_block(static_cast<long long>(r) - k);
     if (k < n - 1) {

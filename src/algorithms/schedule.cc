@@ -1,6 +1,10 @@
 #include "algorithms/schedule.h"
 
+#include <algorithm>
+#include <iterator>
+#include <map>
 #include <sstream>
+#include <vector>
 
 namespace chorus::sched {
 
@@ -41,6 +45,103 @@ Count OutputElems(const CollArgs& a) {
 Count InPlaceInputOffset(const CollArgs& a, Rank rank) {
   // All-gather's in-place input is the rank's own block of the output.
   return a.coll == Collective::kAllGather ? a.count * static_cast<Count>(rank) : 0;
+}
+
+namespace {
+
+// A slice as a range of the memory it touches: in-place calls alias kInput into kOutput.
+struct Extent {
+  int space;  // 0: input (separate), 1: output, 2: scratch
+  Count lo, hi;
+};
+
+Extent ExtentOf(const CollArgs& a, Rank rank, const Slice& s) {
+  if (s.buffer == Buffer::kInput && a.in_place) {
+    const Count at = InPlaceInputOffset(a, rank) + s.offset;
+    return {1, at, at + s.count};
+  }
+  return {static_cast<int>(s.buffer), s.offset, s.offset + s.count};
+}
+
+// The slices a step reads (fused steps read dst again to send it; a local reduce reads its dst).
+int ReadsOf(const Step& s, Slice out[2]) {
+  switch (s.op) {
+    case OpCode::kSend: case OpCode::kPut: out[0] = s.src; return 1;
+    case OpCode::kCopy: case OpCode::kRecvReduce: case OpCode::kGet: out[0] = s.src; return 1;
+    case OpCode::kRecvReduceSend: out[0] = s.src; out[1] = s.dst; return 2;
+    case OpCode::kRecvCopySend: out[0] = s.dst; return 1;
+    case OpCode::kLocalReduce: case OpCode::kSwitchReduce: out[0] = s.src; out[1] = s.dst; return 2;
+    default: return 0;
+  }
+}
+
+// A union of half-open ranges, kept merged: lo -> hi.
+class RangeSet {
+ public:
+  void Add(Count lo, Count hi) {
+    if (lo >= hi) return;
+    auto it = ranges_.upper_bound(lo);
+    if (it != ranges_.begin() && std::prev(it)->second >= lo) --it;
+    while (it != ranges_.end() && it->first <= hi) {
+      lo = std::min(lo, it->first);
+      hi = std::max(hi, it->second);
+      it = ranges_.erase(it);
+    }
+    ranges_.emplace(lo, hi);
+  }
+  bool Overlaps(Count lo, Count hi) const {
+    auto it = ranges_.lower_bound(hi);  // first range starting at or after hi: no overlap
+    return it != ranges_.begin() && std::prev(it)->second > lo;
+  }
+
+ private:
+  std::map<Count, Count> ranges_;
+};
+
+template <typename Fn>
+void ForOutputReads(const CollArgs& args, Rank rank, const Step& s, Fn fn) {
+  Slice r[2];
+  const int n = ReadsOf(s, r);
+  for (int k = 0; k < n; ++k) {
+    const Extent e = ExtentOf(args, rank, r[k]);
+    if (e.space == 1 && e.lo < e.hi) fn(e);
+  }
+}
+
+}  // namespace
+
+void MarkUnreadResults(const CollArgs& args, RankProgram* program) {
+  auto& channels = program->channels;
+  for (auto& ch : channels) {
+    for (auto& s : ch.steps) s.result_unread = false;
+  }
+  if (!args.has_output) return;
+  // Every channel's reads of the output (other channels run concurrently: any of their steps
+  // counts), then each channel backwards with the reads of its later steps.
+  std::vector<RangeSet> read_by(channels.size());
+  for (size_t c = 0; c < channels.size(); ++c) {
+    for (const Step& s : channels[c].steps) {
+      ForOutputReads(args, program->rank, s, [&](const Extent& e) { read_by[c].Add(e.lo, e.hi); });
+    }
+  }
+  for (size_t c = 0; c < channels.size(); ++c) {
+    auto& steps = channels[c].steps;
+    RangeSet later;
+    for (size_t i = steps.size(); i-- > 0;) {
+      Step& s = steps[i];
+      const bool candidate = s.op == OpCode::kRecv || s.op == OpCode::kRecvReduce || s.op == OpCode::kCopy;
+      // An avg's epilogue reads the result back at once.
+      if (candidate && s.dst.count > 0 && s.dst.buffer == Buffer::kOutput && !(s.finalize && args.op == ReduceOp::kAvg)) {
+        const Extent mine = ExtentOf(args, program->rank, s.dst);
+        bool read = later.Overlaps(mine.lo, mine.hi);
+        for (size_t o = 0; o < channels.size() && !read; ++o) {
+          read = o != c && read_by[o].Overlaps(mine.lo, mine.hi);
+        }
+        s.result_unread = !read;
+      }
+      ForOutputReads(args, program->rank, s, [&](const Extent& e) { later.Add(e.lo, e.hi); });
+    }
+  }
 }
 
 namespace {

@@ -60,6 +60,9 @@ struct Step {
   bool finalize = false;  // after this step dst holds a final reduced value: apply the op's
                           // epilogue (avg: divide by nranks)
   uint32_t flag = 0;      // kSignal / kWait
+  // Derived, not generated (MarkUnreadResults): dst is part of the caller's result and no step of
+  // this call reads it again, so an executor may write it around the caches.
+  bool result_unread = false;
 };
 
 struct ChannelProgram {
@@ -111,6 +114,12 @@ inline Count PartOffset(Count count, int parts, int i) {
   Count ii = static_cast<Count>(i);
   return ii * base + (ii < extra ? ii : extra);
 }
+
+// Sets Step::result_unread on the receives and copies (not fused, not reductions the epilogue
+// re-reads) whose dst lies in kOutput and that no other step of any channel reads afterwards
+// (same channel: later steps; other channels: any step, as they run concurrently).
+// O(steps log steps).
+void MarkUnreadResults(const CollArgs& args, RankProgram* program);
 
 std::string ToString(const Step& s);
 std::string ToString(const RankProgram& p);

@@ -28,6 +28,9 @@ Status ResolveConfig(const chorusConfig_t* config, CommConfig* out) {
   CommConfig c;
   c.timeout_ms = EnvInt("CHORUS_TIMEOUT", 600) * 1000;
   c.channels = static_cast<int>(EnvInt("CHORUS_CHANNELS", 1));
+  const int64_t nt = EnvInt("CHORUS_NT_STORE_BYTES", int64_t{16} << 20);
+  if (nt < 0) return InvalidArgument("CHORUS_NT_STORE_BYTES=" + std::to_string(nt) + " is negative");
+  c.stream_results_bytes = static_cast<Bytes>(nt);
   if (c.channels < 1 || c.channels > 64) {
     return InvalidArgument("CHORUS_CHANNELS=" + std::to_string(c.channels) + " is outside [1, 64]");
   }
@@ -110,6 +113,7 @@ Status Communicator::ProgramFor(const sched::CollArgs& args, const std::string& 
     if (a == nullptr) return InternalError("algorithm '" + algo + "' vanished");
     sched::RankProgram program;
     CHORUS_RETURN_IF_ERROR(a->generate(args, rank_, &program));
+    sched::MarkUnreadResults(args, &program);
     if (programs_.size() >= kMaxCachedPrograms) {
       programs_.clear();
       last_call_.program = nullptr;
@@ -181,6 +185,8 @@ Status Communicator::RunCollective(const CommOp& requested) {
   params.what = Name(op.coll);
   params.backoff = backoff_;
   params.scratch = &engine_scratch_;
+  params.stream_results = config_.stream_results_bytes > 0 && args.has_output &&
+                          sched::OutputElems(args) * esize >= config_.stream_results_bytes;
 
   Status st = exec::Execute(*program, buffers, params);
   if (!st.ok()) data_path_failed_ = true;

@@ -41,6 +41,9 @@ struct CommConfig {
   int64_t timeout_ms = 600000;
   std::string name = "comm";
   int channels = 1;
+  // Calls whose output is at least this large write their unread results with streaming stores
+  // (CHORUS_NT_STORE_BYTES; 0: never).
+  Bytes stream_results_bytes = Bytes{16} << 20;
 };
 
 // Reads the config struct (may be null) over the environment's defaults; validates it.

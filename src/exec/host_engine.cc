@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "device/host/copy.h"
 #include "device/host/reduce.h"
 #include "exec/waiter.h"
 
@@ -42,6 +43,8 @@ struct PendingSend {
 // in ones that stay in the core's L2 between the copy and the reduction.
 constexpr Bytes kRefCopyGrain = 1 << 20;
 constexpr Bytes kRefReduceGrain = 128 * 1024;
+// Local copies and reductions run in grains of this size between turns of the progress loop.
+constexpr Bytes kLocalGrain = 1 << 20;
 
 struct ChannelState {
   int index = 0;
@@ -196,6 +199,7 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
   char* dst = Address(step.dst);
   const char* src = (step.op == OpCode::kRecvReduce || step.op == OpCode::kRecvReduceSend) ? Address(step.src) : nullptr;
   const bool forwards = step.op == OpCode::kRecvReduceSend || step.op == OpCode::kRecvCopySend;
+  const host::Store store = params_.stream_results && step.result_unread ? host::Store::kStreamed : host::Store::kCached;
   if (!ch.started) {
     if (WriteBlockedBySend(ch, dst, total)) return Status::Ok();
     ch.started = true;
@@ -249,9 +253,9 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
       if (src != nullptr) host::Reduce(out, src + ch.received, into, n / esize_, params_.dtype, redop_);
     } else {
       if (src != nullptr) {
-        host::Reduce(out, src + ch.received, data, n / esize_, params_.dtype, redop_);
+        host::Reduce(out, src + ch.received, data, n / esize_, params_.dtype, redop_, store);
       } else {
-        memcpy(out, data, n);
+        host::Copy(out, data, n, store);
       }
       q->Consume(n);
     }
@@ -299,19 +303,38 @@ Status Engine::ProgressStep(ChannelState& ch, bool* progressed, bool* step_done)
       return ProgressReceive(ch, step, progressed, step_done);
     case OpCode::kCopy:
     case OpCode::kLocalReduce: {
-      Bytes len = Length(step.dst);
+      const Bytes len = Length(step.dst);
       char* dst = Address(step.dst);
-      if (len > 0) {
+      if (len == 0) { *step_done = true; return Status::Ok(); }
+      if (!ch.started) {
         if (WriteBlockedBySend(ch, dst, len)) return Status::Ok();
-        const char* src = Address(step.src);
-        if (step.op == OpCode::kCopy) {
-          if (src != dst) memmove(dst, src, len);
-        } else {
-          host::Reduce(dst, src, dst, len / esize_, params_.dtype, redop_);
-        }
-        if (step.finalize) Finalize(dst, len);
+        ch.started = true;
+        ch.received = 0;
       }
-      *step_done = true;
+      const char* src = Address(step.src);
+      const bool apart = src + len <= dst || dst + len <= src;
+      // In grains, so that the loop keeps the queues moving between them: a peer waiting on this
+      // rank's sends is not held up for the whole of a large local copy. Partly overlapping
+      // operands (memmove) go whole.
+      const Bytes n = apart || src == dst ? std::min<Bytes>(kLocalGrain - kLocalGrain % esize_, len - ch.received) : len;
+      const Bytes at = ch.received;
+      if (step.op == OpCode::kCopy) {
+        if (apart) {
+          const host::Store store = params_.stream_results && step.result_unread ? host::Store::kStreamed : host::Store::kCached;
+          host::Copy(dst + at, src + at, n, store);
+        } else if (src != dst) {
+          memmove(dst, src, len);
+        }
+      } else {
+        host::Reduce(dst + at, src + at, dst + at, n / esize_, params_.dtype, redop_);
+      }
+      if (step.finalize) Finalize(dst + at, n);
+      ch.received += n;
+      *progressed = true;
+      if (ch.received == len) {
+        ch.started = false;
+        *step_done = true;
+      }
       return Status::Ok();
     }
     default:

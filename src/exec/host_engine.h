@@ -45,7 +45,9 @@ struct ExecParams {
   const char* what = "call";  // for messages: "allreduce", "send/recv", ...
   BackoffPolicy backoff;
   EngineScratch* scratch = nullptr;  // null: the call allocates its own
-
+  // Steps marked result_unread write with streaming stores (a call whose results outgrow the
+  // caches: host::StreamingThreshold).
+  bool stream_results = false;
 };
 
 // Runs `program` to completion (or the first error, timeout or abort).

@@ -73,6 +73,7 @@ Status ApplyHostModelOverrides(LinkModel* m, const std::string& spec) {
     else if (key == "copy_gbps") m->copy_s_per_byte = 1.0 / (v * 1e9);
     else if (key == "cache_mib") m->cache_bytes = v * 1024 * 1024;
     else if (key == "cache_speedup") m->cache_speedup = v;
+    else if (key == "stream_speedup") m->stream_speedup = v;
     else if (key == "pipeline_kib") m->pipeline_bytes = v * 1024;
     else bad += (bad.empty() ? "'" : ", '") + key + "' (unknown key)";
   }
@@ -97,6 +98,9 @@ LinkModel DefaultHostModel() {
   // The shared cache this process sees; a communicator agrees on the smallest any rank sees.
   m.cache_bytes = static_cast<double>(LastLevelCacheBytes());
   m.cache_speedup = 3;
+  // Streaming against ordinary stores for a copy beyond the cache, measured on the build VM
+  // (one core: 1.2-1.4x; docs/algorithms.md, "Calibration").
+  m.stream_speedup = 1.3;
   m.pipeline_bytes = 256 * 1024;
   m.switch_alpha_s = 2e-6;
   m.switch_beta_s_per_byte = 1.0 / 4.5e9;
@@ -120,6 +124,7 @@ LinkModel ForWorkingSet(const LinkModel& m, double working_set) {
     return c;
   }
   LinkModel c = m;
+  c.stream_speedup = 1;
   const double k = m.cache_speedup;
   auto link = m.link;
   c.link = [link, k](Rank a, Rank b) {

@@ -53,6 +53,10 @@ struct LinkModel {
   // A call beyond the cache: what a fused step forwards as it receives it is still in cache, so
   // its bytes cost this many times less than the memory figures (ForWorkingSet sets it).
   double forward_speedup = 1;
+  // A call beyond the cache: a local copy into a result nothing reads again in the call
+  // (Step::result_unread) is written with streaming stores, this many times faster than
+  // copy_s_per_byte (no read-for-ownership of the destination). Within the cache: 1.
+  double stream_speedup = 1;
   // Fused receive-and-forward steps stream at this grain (the transport's slot size): the
   // forwarded message starts once one such piece has arrived.
   double pipeline_bytes = 256 * 1024;

@@ -329,7 +329,7 @@ class Sim {
           ++u.pc;
           break;
         case OpCode::kCopy:
-          u.t += bytes * m_.copy_s_per_byte;
+          u.t += bytes * m_.copy_s_per_byte / (s.result_unread && m_.stream_speedup > 0 ? m_.stream_speedup : 1);
           ++u.pc;
           break;
         case OpCode::kLocalReduce:
@@ -447,8 +447,10 @@ Status EstimateAlgorithm(const sched::Algorithm& algorithm, const sched::CollArg
   if (!algorithm.applies(args))
     return InvalidArgument(std::string("estimate: ") + algorithm.name + " does not apply");
   std::vector<sched::RankProgram> programs(static_cast<size_t>(args.nranks));
-  for (Rank r = 0; r < args.nranks; ++r)
+  for (Rank r = 0; r < args.nranks; ++r) {
     CHORUS_RETURN_IF_ERROR(algorithm.generate(sched::ArgsForRank(args, r), r, &programs[r]));
+    sched::MarkUnreadResults(sched::ArgsForRank(args, r), &programs[r]);
+  }
   return Simulate(args, programs, model, out);
 }
 

@@ -298,6 +298,7 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
   if (any_host && !any_accel) {
     m.cache_bytes = host.cache_bytes;
     m.cache_speedup = host.cache_speedup;
+    m.stream_speedup = host.stream_speedup;
   }
   m.pipeline_bytes = o.pipeline_bytes;
 

@@ -147,6 +147,7 @@ Status Choose(const sched::CollArgs& call, const LinkModel& full_model, const Al
         Status st;
         for (Rank r = 0; r < a.nranks && st.ok(); ++r) {
           st = algo->generate(sched::ArgsForRank(a, r), r, &programs[r]);
+          if (st.ok()) sched::MarkUnreadResults(sched::ArgsForRank(a, r), &programs[r]);
           for (const auto& ch : programs[r].channels) steps += ch.steps.size();
           if (steps > kMaxSimulatedSteps) break;
         }

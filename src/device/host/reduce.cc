@@ -9,26 +9,25 @@
 namespace chorus::host {
 namespace {
 
-#if defined(CHORUS_HAVE_HWY)
-// Out-of-place results at least this large are written with streaming stores: they cannot stay
-// in the caches anyway, and skipping the read-for-ownership of dst saves a quarter of the memory
-// traffic of dst = a + b. Smaller results stay cached for whoever reads them next (the next send
-// or copy), and in-place results (dst == a or b) gain nothing: their lines were just read.
-Bytes NontemporalThreshold() {
-  static const Bytes threshold = static_cast<Bytes>(EnvInt("CHORUS_REDUCE_NT_BYTES", int64_t{16} << 20));
-  return threshold;
-}
-#endif
-
 }  // namespace
 
+// Out-of-place results at least StreamingThreshold() large are written with streaming stores:
+// they cannot stay in the caches anyway, and skipping the read-for-ownership of dst saves a
+// quarter of the memory traffic of dst = a + b. Smaller results stay cached for whoever reads
+// them next (the next send or copy), and in-place results (dst == a or b) gain nothing: their
+// lines were just read.
 void Reduce(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op) {
+  const Bytes threshold = StreamingThreshold();
+  const bool stream = threshold > 0 && count * SizeOf(type) >= threshold && dst != a && dst != b;
+  Reduce(dst, a, b, count, type, op, stream ? Store::kStreamed : Store::kCached);
+}
+
+void Reduce(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op, Store store) {
   if (count == 0 || !IsValid(type) || !IsValid(op) || op == ReduceOp::kAvg) return;
 #if defined(CHORUS_HAVE_HWY)
-  const Bytes threshold = NontemporalThreshold();
-  const bool nontemporal = threshold > 0 && count * SizeOf(type) >= threshold && dst != a && dst != b;
-  internal::ReduceSimd(dst, a, b, count, type, op, nontemporal);
+  internal::ReduceSimd(dst, a, b, count, type, op, store == Store::kStreamed);
 #else
+  (void)store;
   internal::ReduceScalar(dst, a, b, count, type, op);
 #endif
 }

@@ -16,14 +16,18 @@
 #include <cstddef>
 
 #include "core/types.h"
+#include "device/host/copy.h"
 
 namespace chorus::host {
 
 // dst[i] = a[i] (op) b[i] for i < count. dst may alias a or b exactly (not partially overlap).
 // op must not be kAvg here: avg is a sum followed by DivideBy (see below); kAvg and invalid
 // types/ops do nothing. Pointers need no alignment. Out-of-place results of at least
-// CHORUS_REDUCE_NT_BYTES bytes (default 16 MiB) are written with streaming stores.
+// CHORUS_NT_STORE_BYTES bytes (default 16 MiB) are written with streaming stores.
 void Reduce(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op);
+// The same, with the caller saying where the result goes next (copy.h): kStreamed writes dst
+// with streaming stores whatever its size, kCached never does.
+void Reduce(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op, Store store);
 
 // data[i] = data[i] / divisor, in the type's arithmetic (integers: truncating division;
 // floats: computed in float32/float64 then rounded once). Finishes an avg. divisor must be >= 1;
