@@ -136,6 +136,38 @@ Row FailedRow(const Case& c, const GroupInfo& g, int nranks, const std::string& 
   return row;
 }
 
+// One placement's figure over several turns: the worst outcome if any turn did not succeed, else
+// the turn with the median time; #wrong is the largest any turn saw, so no wrong result hides.
+Measure MedianMeasure(std::vector<Measure> m) {
+  int64_t wrong = -1;
+  for (const Measure& x : m) wrong = std::max(wrong, x.wrong);
+  auto worst = std::max_element(m.begin(), m.end(), [](const Measure& a, const Measure& b) {
+    return static_cast<int>(a.outcome) < static_cast<int>(b.outcome);
+  });
+  Measure out;
+  if (worst->outcome != Outcome::kOk) {
+    out = *worst;
+  } else {
+    std::sort(m.begin(), m.end(), [](const Measure& a, const Measure& b) { return a.time_us < b.time_us; });
+    out = m[(m.size() - 1) / 2];
+  }
+  out.wrong = wrong;
+  return out;
+}
+
+Row MedianTurn(const std::vector<Row>& turns) {
+  Row row = turns.front();
+  if (turns.size() == 1) return row;
+  std::vector<Measure> oop, ip;
+  for (const Row& t : turns) {
+    oop.push_back(t.oop);
+    ip.push_back(t.ip);
+  }
+  row.oop = MedianMeasure(std::move(oop));
+  row.ip = MedianMeasure(std::move(ip));
+  return row;
+}
+
 }  // namespace
 
 int Coordinate(const Options& o, int nranks, RunInfo info, std::vector<Group> groups) {
@@ -220,34 +252,41 @@ int Coordinate(const Options& o, int nranks, RunInfo info, std::vector<Group> gr
     std::vector<std::size_t> order(live.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     if (c.index % 2 == 1) std::reverse(order.begin(), order.end());
-    std::vector<Row> rows(live.size());
-    for (std::size_t gi : order) {
-      Live& l = live[gi];
-      const GroupInfo& gin = l.group->info;
-      if (!l.alive) {
-        rows[gi] = FailedRow(c, gin, nranks, l.dead_reason);
-        continue;
-      }
-      progress.Update(c.index, Describe(c) + ": " + gin.Label());
-      l.group->launcher->BeforeTurn();
-      for (int fd : l.cmd_fds) WriteLine(fd, CaseCommand(c.index));
-      std::vector<std::string> lines;
-      std::vector<RankResult> results(static_cast<std::size_t>(nranks));
-      bool ok = ReadFromAll(l, o.timeout_s, &lines, &err);
-      for (std::size_t r = 0; ok && r < lines.size(); ++r) {
-        ok = DecodeResult(lines[r], &results[r], &err);
-        if (ok && results[r].case_index != c.index) {
-          ok = false;
-          err = "rank " + std::to_string(r) + " answered case " + std::to_string(results[r].case_index);
+    // --rounds: every group takes R turns, interleaved (the order flips each round), so that the
+    // machine's drift during a case reaches every group alike; each keeps its median turn.
+    std::vector<std::vector<Row>> turns(live.size());
+    for (int round = 0; round < o.rounds; ++round) {
+      if (round > 0) std::reverse(order.begin(), order.end());
+      for (std::size_t gi : order) {
+        Live& l = live[gi];
+        const GroupInfo& gin = l.group->info;
+        if (!l.alive) {
+          turns[gi].push_back(FailedRow(c, gin, nranks, l.dead_reason));
+          continue;
         }
+        progress.Update(c.index, Describe(c) + ": " + gin.Label());
+        l.group->launcher->BeforeTurn();
+        for (int fd : l.cmd_fds) WriteLine(fd, CaseCommand(c.index));
+        std::vector<std::string> lines;
+        std::vector<RankResult> results(static_cast<std::size_t>(nranks));
+        bool ok = ReadFromAll(l, o.timeout_s, &lines, &err);
+        for (std::size_t r = 0; ok && r < lines.size(); ++r) {
+          ok = DecodeResult(lines[r], &results[r], &err);
+          if (ok && results[r].case_index != c.index) {
+            ok = false;
+            err = "rank " + std::to_string(r) + " answered case " + std::to_string(results[r].case_index);
+          }
+        }
+        if (!ok) {
+          Kill(l, err);
+          turns[gi].push_back(FailedRow(c, gin, nranks, err));
+          continue;
+        }
+        turns[gi].push_back(CombineRanks(c, gin.impl, gin.variant, results, o.average));
       }
-      if (!ok) {
-        Kill(l, err);
-        rows[gi] = FailedRow(c, gin, nranks, err);
-        continue;
-      }
-      rows[gi] = CombineRanks(c, gin.impl, gin.variant, results, o.average);
     }
+    std::vector<Row> rows(live.size());
+    for (std::size_t g = 0; g < live.size(); ++g) rows[g] = MedianTurn(turns[g]);
     progress.Done();
     std::vector<const Row*> base_rows;
     for (std::size_t g = 0; g < live.size(); ++g) {

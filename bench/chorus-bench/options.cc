@@ -145,6 +145,9 @@ ParseOutcome ParseOptions(Program program, const std::vector<std::string>& args,
   app.add_option("--batches", o.batches,
                  "split the timed iterations into N batches and report the median batch (1: the mean)")
       ->capture_default_str();
+  app.add_option("--rounds", o.rounds,
+                 "measure each case N times per implementation/algorithm, interleaved, and report the median")
+      ->capture_default_str();
   std::string bind = "core";
   app.add_option("--bind", bind, "core: rank r on the r-th usable CPU when every rank gets one (as mpirun); none")
       ->capture_default_str();
@@ -212,6 +215,7 @@ ParseOutcome ParseOptions(Program program, const std::vector<std::string>& args,
   if (o.iters < 1) return Fail("--iters must be at least 1");
   if (o.warmup < 0) return Fail("--warmup_iters must not be negative");
   if (o.batches < 1 || o.batches > o.iters) return Fail("--batches must be between 1 and --iters");
+  if (o.rounds < 1 || o.rounds > 1000) return Fail("--rounds must be between 1 and 1000");
   if (bind != "core" && bind != "none") return Fail("--bind must be core or none");
   o.bind = bind == "core";
   if (o.check != 0 && o.check != 1) return Fail("--check must be 0 or 1");

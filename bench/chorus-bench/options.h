@@ -30,6 +30,9 @@ struct Options {
   // mean over all iterations, as nccl-tests). A shared machine's rare multi-millisecond stall
   // then costs one batch, not the figure.
   int batches = 1;
+  // Every implementation measures each case this many times, interleaved with the others; the
+  // median turn is reported.
+  int rounds = 1;
   // Bind each rank to its own core when there is one per rank (as mpirun does by default), so the
   // scheduler cannot stack two polling ranks on one core. --bind none leaves placement to the OS.
   bool bind = true;

@@ -53,6 +53,7 @@ RunInfo DescribeRun(const Options& o, int nranks, const std::string& launch) {
   s.emplace_back("blocking", std::to_string(o.blocking));
   s.emplace_back("average", std::to_string(static_cast<int>(o.average)));
   s.emplace_back("batches", std::to_string(o.batches));
+  s.emplace_back("rounds", std::to_string(o.rounds));
   s.emplace_back("bind", o.bind ? "core" : "none");
   const SystemInfo sys = GetSystemInfo();
   auto& e = info.environment;

@@ -153,6 +153,25 @@ TEST_F(BenchE2E, AlgorithmsSideBySide) {
   EXPECT_EQ(rows[1][5], "n/a");  // the library refused it: reported, not a failure
 }
 
+TEST_F(BenchE2E, RoundsReportOneMedianRowPerAlgorithmAndKeepWrongResults) {
+  const Result r = Exec({bench_, "allreduce", "--ranks", "2", "-b", "1K", "-e", "4K", "-n", "4", "-w", "1", "--batches",
+                        "2", "--rounds", "3", "--algo", "ring,double_tree"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("rounds"), std::string::npos) << r.out;
+  const auto rows = Rows(r.out);
+  ASSERT_EQ(rows.size(), 6u) << r.out;  // 3 sizes x 2 algorithms, not x 3 turns
+  EXPECT_EQ(rows[0].back(), "ring");
+  EXPECT_EQ(rows[1].back(), "double_tree");
+  // A wrong result in any turn is reported, whichever turn's time is the median.
+  const Result bad = Exec({bench_, "allreduce", "--ranks", "2", "-b", "1K", "-e", "1K", "-n", "2", "-w", "0", "--rounds",
+                          "3"},
+                         "CHORUS_BENCH_CORRUPT=1");
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  const auto bad_rows = Rows(bad.out);
+  ASSERT_EQ(bad_rows.size(), 1u) << bad.out;
+  EXPECT_EQ(bad_rows[0][8], "1") << bad.out;
+}
+
 TEST_F(BenchE2E, BadArgumentsExitWithUsage) {
   EXPECT_EQ(Exec({bench_, "allreduce", "-b", "1X"}).code, 2);
   EXPECT_EQ(Exec({bench_, "broadcast", "--ranks", "2", "-r", "2"}).code, 2);

@@ -127,6 +127,7 @@ TEST(BenchOptions, Defaults) {
   EXPECT_EQ(o.check, 1);
   EXPECT_EQ(o.average, Average::kMean);
   EXPECT_EQ(o.batches, 1);
+  EXPECT_EQ(o.rounds, 1);
   EXPECT_EQ(o.dtypes, std::vector<DType>{DType::kFloat32});
   EXPECT_EQ(o.ops, std::vector<Op>{Op::kSum});
   EXPECT_TRUE(o.algos.empty());
@@ -171,6 +172,7 @@ TEST(BenchOptions, Rejections) {
       {"allreduce", "-c", "2"},                  //
       {"allreduce", "-a", "4"},                  //
       {"allreduce", "--batches", "0"},           //
+      {"allreduce", "--rounds", "0"},            //
       {"allreduce", "-n", "5", "--batches", "6"},  // more batches than iterations
       {"allreduce", "-o", "xor"},                //
       {"allreduce", "-d", "float128"},           //
