@@ -31,9 +31,10 @@ class SendQueue {
 
   // Single copy. A queue whose receiver can read this rank's memory directly (another process
   // through process_vm_readv, or a thread of this process) takes a reference instead of the bytes,
-  // so the receiver copies them once, straight out of our buffer. ref_min_bytes() is the smallest
-  // piece worth a reference (0: this queue takes no references).
-  virtual Bytes ref_min_bytes() const { return 0; }
+  // so the receiver copies them once, straight out of our buffer. ref_min_bytes(data, n) is the
+  // smallest piece of the n-byte message at `data` worth a reference (0: no references for it;
+  // memory in a shared window, chorusMemAlloc, may get them from a smaller size).
+  virtual Bytes ref_min_bytes(const void* data, Bytes n) const { (void)data, (void)n; return 0; }
   // Appends a reference to the next `n` bytes of a message at `data`, which must stay valid and
   // unchanged until Released(*ticket). *ticket == 0 when the queue is full (nothing was posted).
   virtual Status TryPushRef(const MessageHeader& hdr, const void* data, Bytes n, uint64_t* ticket) {
@@ -57,8 +58,8 @@ class RecvQueue {
   virtual void Consume(Bytes n) = 0;
   // Copies the first `n` bytes returned by the last TryPeek into `dst`, then releases them. Fails
   // (chorusRemoteError) when a referenced sender's memory cannot be read: the sender died, or the
-  // reference is malformed.
-  virtual Status ReadInto(void* dst, Bytes n) = 0;
+  // reference is malformed. `stream`: dst is a result nothing reads soon (streaming stores).
+  virtual Status ReadInto(void* dst, Bytes n, bool stream = false) = 0;
 };
 
 // All of one rank's connections of one kind.

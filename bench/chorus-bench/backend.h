@@ -37,6 +37,8 @@ class Backend {
   virtual CallStatus AllGather(const double* mine, int n, double* all) = 0;
   // After the last call of a case, before its buffers are freed.
   virtual void EndCase() {}
+  // Where the case's buffers come from (default: malloc).
+  virtual BufferMemory memory() const { return {}; }
 };
 
 }  // namespace chorus::bench

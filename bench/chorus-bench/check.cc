@@ -148,17 +148,25 @@ Expected Exact(int64_t v) {
 
 }  // namespace
 
-CaseBuffers::CaseBuffers(const Case& c, int rank) : case_(c), rank_(rank) {
+CaseBuffers::CaseBuffers(const Case& c, int rank, BufferMemory memory) : case_(c), rank_(rank), memory_(memory) {
   const std::size_t es = SizeOf(c.dtype);
   send_bytes_ = c.shape.send_elems * es;
   recv_bytes_ = c.shape.recv_elems * es;
-  send_ = AllocAligned(send_bytes_);
-  recv_ = AllocAligned(recv_bytes_);
+  const bool own = memory_.alloc != nullptr && memory_.release != nullptr;
+  if (!own) memory_ = BufferMemory{};
+  send_ = own ? memory_.alloc(send_bytes_ == 0 ? 1 : send_bytes_) : AllocAligned(send_bytes_);
+  recv_ = own ? memory_.alloc(recv_bytes_ == 0 ? 1 : recv_bytes_) : AllocAligned(recv_bytes_);
 }
 
 CaseBuffers::~CaseBuffers() {
-  std::free(send_);
-  std::free(recv_);
+  for (void* p : {send_, recv_}) {
+    if (p == nullptr) continue;
+    if (memory_.release != nullptr) {
+      memory_.release(p);
+    } else {
+      std::free(p);
+    }
+  }
 }
 
 CallBuffers CaseBuffers::Call(bool in_place) const {

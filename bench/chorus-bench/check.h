@@ -20,9 +20,15 @@ struct CallBuffers {
 // Host memory for one case (64-byte aligned, freed on destruction). In place, the call uses one
 // buffer as nccl-tests does: all-gather sends from recv + rank*count, reduce-scatter receives at
 // send + rank*count, the others pass the same pointer twice.
+// Where a case's buffers come from (both null: 64-byte aligned malloc).
+struct BufferMemory {
+  void* (*alloc)(std::size_t bytes) = nullptr;
+  void (*release)(void* p) = nullptr;
+};
+
 class CaseBuffers {
  public:
-  CaseBuffers(const Case& c, int rank);
+  CaseBuffers(const Case& c, int rank, BufferMemory memory = {});
   ~CaseBuffers();
   CaseBuffers(const CaseBuffers&) = delete;
   CaseBuffers& operator=(const CaseBuffers&) = delete;
@@ -47,6 +53,7 @@ class CaseBuffers {
   void* recv_ = nullptr;
   std::size_t send_bytes_ = 0;
   std::size_t recv_bytes_ = 0;
+  BufferMemory memory_;
 };
 
 inline constexpr unsigned char kSentinelByte = 0xA5;

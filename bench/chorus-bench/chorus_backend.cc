@@ -19,8 +19,8 @@ std::string ChorusVersionString() {
   return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
 }
 
-ChorusBackend::ChorusBackend(chorusComm_t comm, bool forced_algo, bool owns)
-    : comm_(comm), forced_algo_(forced_algo), owns_(owns) {
+ChorusBackend::ChorusBackend(chorusComm_t comm, bool forced_algo, bool owns, bool registered)
+    : comm_(comm), forced_algo_(forced_algo), owns_(owns), registered_(registered) {
   chorusCommUserRank(comm_, &rank_);
   chorusCommCount(comm_, &nranks_);
 }
@@ -30,6 +30,18 @@ ChorusBackend::~ChorusBackend() {
 }
 
 std::string ChorusBackend::version() const { return ChorusVersionString(); }
+
+namespace {
+void* WindowAlloc(std::size_t bytes) {
+  void* p = nullptr;
+  return chorusMemAlloc(&p, bytes) == chorusSuccess ? p : nullptr;
+}
+void WindowFree(void* p) { chorusMemFree(p); }
+}  // namespace
+
+BufferMemory ChorusBackend::memory() const {
+  return registered_ ? BufferMemory{WindowAlloc, WindowFree} : BufferMemory{};
+}
 
 CallStatus ChorusBackend::Supports(const Case&, bool) const { return CallStatus::Ok(); }
 

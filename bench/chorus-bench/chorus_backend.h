@@ -13,7 +13,8 @@ class ChorusBackend : public Backend {
   // `forced_algo`: CHORUS_ALGO names an algorithm for this run, so a call the library rejects as an
   // invalid argument means "this algorithm does not do that" (reported n/a), not a failure.
   // `owns`: destroy the communicator with the backend.
-  ChorusBackend(chorusComm_t comm, bool forced_algo, bool owns);
+  // `registered`: buffers from chorusMemAlloc (shared windows).
+  ChorusBackend(chorusComm_t comm, bool forced_algo, bool owns, bool registered = false);
   ~ChorusBackend() override;
 
   int rank() const override { return rank_; }
@@ -23,12 +24,14 @@ class ChorusBackend : public Backend {
   CallStatus Run(const Case& c, const CallBuffers& b) override;
   CallStatus Barrier() override;
   CallStatus AllGather(const double* mine, int n, double* all) override;
+  BufferMemory memory() const override;
 
  private:
   CallStatus Status(chorusResult_t r, const char* what) const;
   chorusComm_t comm_;
   bool forced_algo_;
   bool owns_;
+  bool registered_;
   int rank_ = 0;
   int nranks_ = 1;
 };

@@ -55,7 +55,7 @@ class ThreadLauncher : public GroupLauncher {
         WorkerPipes pipes;
         std::string err;
         if (pipes.Open(opts_, r, &err)) {
-          ChorusBackend be(comms_[static_cast<std::size_t>(r)], forced_, /*owns=*/false);
+          ChorusBackend be(comms_[static_cast<std::size_t>(r)], forced_, /*owns=*/false, opts_.registered);
           RunWorker(&be, pipes, r, nranks_, opts_, ChorusVersionString(), "");
         }
         done_[r] = true;
@@ -204,7 +204,7 @@ int ChorusWorkerMain(const Options& o) {
   }
   if (comm == nullptr) return RunWorker(nullptr, pipes, rank, nranks, o, ChorusVersionString(), init_error);
   const char* algo = std::getenv("CHORUS_ALGO");
-  ChorusBackend be(comm, algo != nullptr && *algo != '\0', /*owns=*/true);
+  ChorusBackend be(comm, algo != nullptr && *algo != '\0', /*owns=*/true, o.registered);
   return RunWorker(&be, pipes, rank, nranks, o, ChorusVersionString(), "");
 }
 

@@ -70,7 +70,7 @@ int RunUnderLauncher(const Options& o, const std::string& launcher) {
                  chorusGetLastError(nullptr));
     return 1;
   }
-  ChorusBackend be(comm, o.algos.size() == 1, /*owns=*/true);
+  ChorusBackend be(comm, o.algos.size() == 1, /*owns=*/true, o.registered);
   RunInfo info = DescribeRun(o, be.nranks(), "external launcher: " + launcher);
   AddChorusEnvironment(&info, o.algos);
   return RunStandalone(be, o, info, "chorus", o.algos.empty() ? "" : o.algos[0]);

@@ -148,6 +148,9 @@ ParseOutcome ParseOptions(Program program, const std::vector<std::string>& args,
   app.add_option("--rounds", o.rounds,
                  "measure each case N times per implementation/algorithm, interleaved, and report the median")
       ->capture_default_str();
+  int reg = 0;
+  app.add_option("-R,--register", reg, "1: Chorus's buffers from chorusMemAlloc (shared windows, one copy); 0: malloc")
+      ->capture_default_str();
   std::string bind = "core";
   app.add_option("--bind", bind, "core: rank r on the r-th usable CPU when every rank gets one (as mpirun); none")
       ->capture_default_str();
@@ -216,6 +219,8 @@ ParseOutcome ParseOptions(Program program, const std::vector<std::string>& args,
   if (o.warmup < 0) return Fail("--warmup_iters must not be negative");
   if (o.batches < 1 || o.batches > o.iters) return Fail("--batches must be between 1 and --iters");
   if (o.rounds < 1 || o.rounds > 1000) return Fail("--rounds must be between 1 and 1000");
+  if (reg != 0 && reg != 1) return Fail("-R must be 0 or 1");
+  o.registered = reg == 1;
   if (bind != "core" && bind != "none") return Fail("--bind must be core or none");
   o.bind = bind == "core";
   if (o.check != 0 && o.check != 1) return Fail("--check must be 0 or 1");
@@ -263,7 +268,7 @@ std::vector<std::string> WorkerArgs(const Options& o) {
   a.insert(a.end(), {"-n", std::to_string(o.iters), "-w", std::to_string(o.warmup), "-c", std::to_string(o.check),
                      "-o", JoinNames(o.ops), "-d", JoinNames(o.dtypes), "-r", std::to_string(o.root), "-z",
                      std::to_string(o.blocking), "-a", std::to_string(static_cast<int>(o.average)), "--batches", std::to_string(o.batches), "--bind",
-                     o.bind ? "core" : "none", "--timeout",
+                     o.bind ? "core" : "none", "-R", o.registered ? "1" : "0", "--timeout",
                      std::to_string(o.timeout_s)});
   return a;
 }

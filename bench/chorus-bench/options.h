@@ -33,6 +33,9 @@ struct Options {
   // Every implementation measures each case this many times, interleaved with the others; the
   // median turn is reported.
   int rounds = 1;
+  // -R 1: Chorus's buffers come from chorusMemAlloc (shared windows: one copy), as nccl-tests -R
+  // registers them.
+  bool registered = false;
   // Bind each rank to its own core when there is one per rank (as mpirun does by default), so the
   // scheduler cannot stack two polling ranks on one core. --bind none leaves placement to the OS.
   bool bind = true;

@@ -85,7 +85,7 @@ RankResult MeasureCase(Backend& be, const Options& o, const Case& c) {
   r.case_index = c.index;
   r.rank = be.rank();
   const Pattern p(c.dtype, c.op, Reduces(c.coll), be.nranks());
-  CaseBuffers bufs(c, be.rank());
+  CaseBuffers bufs(c, be.rank(), be.memory());
   if (!bufs.ok()) {
     r.oop.outcome = r.ip.outcome = Outcome::kError;
     r.oop.message = r.ip.message = "out of memory for " + Describe(c);

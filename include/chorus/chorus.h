@@ -182,6 +182,16 @@ CHORUS_API chorusResult_t chorusBarrier(chorusComm_t comm, chorusStream_t stream
 CHORUS_API chorusResult_t chorusGroupStart(void);
 CHORUS_API chorusResult_t chorusGroupEnd(void);
 
+/* ---- memory ----
+ * Host memory that other processes of this host can map (a shared window; like ncclMemAlloc).
+ * Collectives and send/recv whose buffers come from here move large messages with one copy, by
+ * the receiver, straight out of the sender's buffer; other memory works the same, with two copies
+ * through the shared-memory FIFOs. The memory is zeroed, page-aligned, and stays valid until
+ * chorusMemFree (peers keep their mapping of it until they next look, so the pages may outlive the
+ * call by a little). */
+CHORUS_API chorusResult_t chorusMemAlloc(void** ptr, size_t size);
+CHORUS_API chorusResult_t chorusMemFree(void* ptr);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

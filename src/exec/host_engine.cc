@@ -32,6 +32,7 @@ struct PendingSend {
   Bytes total;
   Bytes sent = 0;
   Bytes ready;  // bytes of data that may be sent: grows while a fused step is still receiving
+  Bytes ref_min = 0;  // the queue's smallest reference for this message (0: copies only)
   // Single copy: data[released, sent) may still be read by the receiver through references, the
   // last of which is `ticket` (0: none outstanding).
   Bytes released = 0;
@@ -126,7 +127,8 @@ bool Engine::WriteBlockedBySend(const ChannelState& ch, const char* dst, Bytes l
 }
 
 void Engine::PostSend(ChannelState& ch, Rank peer, const char* data, Bytes len, Bytes ready) {
-  ch.sends.push_back(PendingSend{params_.conns->send_queue(peer, ch.index), peer, data, len, 0, ready});
+  transport::SendQueue* q = params_.conns->send_queue(peer, ch.index);
+  ch.sends.push_back(PendingSend{q, peer, data, len, 0, ready, q->ref_min_bytes(data, len)});
 }
 
 void EraseSend(ChannelState& ch, size_t i) {
@@ -171,7 +173,7 @@ Status Engine::ProgressSends(ChannelState& ch, bool* progressed) {
 
 Status Engine::Push(PendingSend& s, bool* progressed) {
   transport::MessageHeader hdr{params_.tag, s.total};
-  const Bytes ref_min = s.queue->ref_min_bytes();
+  const Bytes ref_min = s.ref_min;
   // Large messages go by reference, in pieces as they become ready (a fused step forwards what it
   // has received so far); the tail of a message shorter than a piece is a reference too, so that
   // the whole message is copied once.
@@ -237,7 +239,8 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
       // its buffer back to the application: its declared failure, checked before and after the
       // copy, says the bytes cannot be trusted.
       char* into = src != nullptr ? Staging() : out;
-      Status st = params_.conns->PeerFailed(step.peer) ? params_.conns->PeerStatus(step.peer) : q->ReadInto(into, n);
+      Status st = params_.conns->PeerFailed(step.peer) ? params_.conns->PeerStatus(step.peer)
+                                                       : q->ReadInto(into, n, into == out && store == host::Store::kStreamed);
       // The copy's loads before the flag's (TSan cannot model fences and refuses them; it sees the
       // flag's acquire load).
 #if !defined(__SANITIZE_THREAD__)

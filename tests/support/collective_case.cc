@@ -44,6 +44,36 @@ chorusResult_t Call(const Case& c, chorusComm_t comm, const void* in, void* out)
   }
 }
 
+// Guarded bytes from the heap or from a shared window (chorusMemAlloc).
+class Arena {
+ public:
+  Arena(size_t bytes, bool window) : bytes_(bytes), window_(window) {
+    if (window_) {
+      void* p = nullptr;
+      if (chorusMemAlloc(&p, bytes_) == chorusSuccess) data_ = static_cast<uint8_t*>(p);
+    } else {
+      data_ = new uint8_t[bytes_];
+    }
+    if (data_ != nullptr) memset(data_, kGuard, bytes_);
+  }
+  ~Arena() {
+    if (window_) {
+      chorusMemFree(data_);
+    } else {
+      delete[] data_;
+    }
+  }
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  uint8_t* data() const { return data_; }
+  size_t size() const { return bytes_; }
+
+ private:
+  size_t bytes_;
+  bool window_;
+  uint8_t* data_ = nullptr;
+};
+
 std::string RunCase(chorusComm_t comm, int rank, int n, const Case& c) {
   const size_t es = SizeOf(c.type);
   size_t in_elems = c.count, out_elems = c.count;
@@ -52,8 +82,11 @@ std::string RunCase(chorusComm_t comm, int rank, int n, const Case& c) {
   if (c.coll == Collective::kAllToAll) in_elems = out_elems = c.count * n;
 
   // One arena per buffer with guards on both sides.
-  std::vector<uint8_t> in_arena(in_elems * es + 2 * kGuardBytes + 8, kGuard);
-  std::vector<uint8_t> out_arena(out_elems * es + 2 * kGuardBytes + 8, kGuard);
+  Arena in_arena(in_elems * es + 2 * kGuardBytes + 8, c.shared_window);
+  Arena out_arena(out_elems * es + 2 * kGuardBytes + 8, c.shared_window);
+  if (in_arena.data() == nullptr || out_arena.data() == nullptr) {
+    return Describe(c, n) + ": chorusMemAlloc failed: " + chorusGetLastError(nullptr);
+  }
   uint8_t* in = in_arena.data() + kGuardBytes + c.misalign;
   uint8_t* out = out_arena.data() + kGuardBytes + c.misalign;
   for (size_t i = 0; i < in_elems; ++i) Encode(c.type, In(c, rank, i), in, i);
@@ -109,7 +142,7 @@ std::string RunCase(chorusComm_t comm, int rank, int n, const Case& c) {
   std::string diff = CompareElements(c.type, result, want.data(), result_elems);
   if (!diff.empty()) return Describe(c, n) + " on rank " + std::to_string(rank) + ": " + diff;
   // Nothing outside the output may change.
-  const std::vector<uint8_t>& arena = (c.in_place && c.coll == Collective::kReduceScatter) ? in_arena : out_arena;
+  const Arena& arena = (c.in_place && c.coll == Collective::kReduceScatter) ? in_arena : out_arena;
   const uint8_t* lo = arena.data();
   const uint8_t* body = (c.in_place && c.coll == Collective::kReduceScatter) ? in : out;
   const size_t body_bytes = ((c.in_place && c.coll == Collective::kReduceScatter) ? in_elems : out_elems) * es;

@@ -19,6 +19,7 @@ struct Case {
   int root;
   int misalign;  // bytes added to every buffer address
   uint64_t seed;
+  bool shared_window = false;  // buffers from chorusMemAlloc instead of the heap
 };
 
 std::string Describe(const Case& c, int nranks);

@@ -20,6 +20,7 @@
 
 #include "support/test_support.h"
 #include "transports/shm/fifo.h"
+#include "transports/shm/windows.h"
 
 namespace chorus::shm {
 namespace {
@@ -230,13 +231,15 @@ TEST(ShmFifo, RefsNegotiatedThroughControlLine) {
   FifoWriter w(f.base(), f.geo());
   FifoReader r(f.base(), f.geo(), getpid(), 1);
   EXPECT_FALSE(w.receiver_reads_refs()) << "a fresh (zeroed) FIFO must not allow references";
-  EXPECT_EQ(w.ref_min_bytes(), 0u);
+  EXPECT_EQ(w.ref_min_bytes(nullptr, 1 << 20), 0u);
+  EXPECT_FALSE(w.takes_refs());
   r.AcceptRefs(true);
   EXPECT_TRUE(w.receiver_reads_refs());
   r.AcceptRefs(false);
   EXPECT_FALSE(w.receiver_reads_refs());
-  w.EnableRefs(4096);
-  EXPECT_EQ(w.ref_min_bytes(), 4096u);
+  w.EnableRefs(4096, 0);
+  EXPECT_TRUE(w.takes_refs());
+  EXPECT_EQ(w.ref_min_bytes(nullptr, 1 << 20), 4096u);
 }
 
 TEST(ShmFifo, SameProcessReferenceReadInPieces) {
@@ -631,6 +634,184 @@ TEST(ShmFifo, BoundaryLengthsAccepted) {
     EXPECT_EQ(n, len & ~kRefFlag);
     EXPECT_EQ(data == nullptr, (len & kRefFlag) != 0);
     EXPECT_EQ(hdr.tag, 3u);
+  }
+}
+
+// ---- shared windows (chorusMemAlloc) ----
+
+TEST(ShmWindows, FindFreeAndErrors) {
+  void* p = nullptr;
+  EXPECT_FALSE(AllocWindow(0, &p).ok());
+  ASSERT_TRUE(AllocWindow(10000, &p).ok());
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(static_cast<unsigned char*>(p)[9999], 0) << "windows start zeroed";
+  WindowRef ref;
+  EXPECT_TRUE(FindWindow(static_cast<char*>(p) + 100, 9900, &ref));
+  EXPECT_EQ(ref.offset, 100u);
+  EXPECT_GE(ref.fd, 0);
+  EXPECT_FALSE(FindWindow(static_cast<char*>(p) + 100, 9901, &ref)) << "a range past the window's end";
+  std::vector<char> heap(64);
+  EXPECT_FALSE(FindWindow(heap.data(), 64, &ref));
+  EXPECT_FALSE(FreeWindow(heap.data()).ok());
+  EXPECT_FALSE(FreeWindow(static_cast<char*>(p) + 1).ok()) << "only the start address frees";
+  ASSERT_TRUE(FreeWindow(p).ok());
+  EXPECT_FALSE(FreeWindow(p).ok()) << "a second free is refused";
+  EXPECT_FALSE(FindWindow(p, 1, &ref));
+}
+
+TEST(ShmWindows, WriterOffersWindowReferencesFromTheirOwnThreshold) {
+  SharedFifo f;
+  FifoWriter w(f.base(), f.geo());
+  void* win = nullptr;
+  ASSERT_TRUE(AllocWindow(1 << 20, &win).ok());
+  std::vector<char> heap(1 << 20);
+  w.EnableRefs(0, 4096);
+  EXPECT_EQ(w.ref_min_bytes(win, 1 << 20), 4096u);
+  EXPECT_EQ(w.ref_min_bytes(win, 100), 0u) << "below the threshold: copies";
+  EXPECT_EQ(w.ref_min_bytes(heap.data(), 1 << 20), 0u) << "heap memory: no plain references configured";
+  w.EnableRefs(1 << 16, 4096);
+  EXPECT_EQ(w.ref_min_bytes(heap.data(), 1 << 20), Bytes{1} << 16);
+  EXPECT_EQ(w.ref_min_bytes(win, 1 << 20), 4096u);
+  ASSERT_TRUE(FreeWindow(win).ok());
+}
+
+// Within one process: the reader maps the window through /proc/self/fd and reads it in pieces;
+// the mapping is kept for the next reference into the same window.
+TEST(ShmWindows, SameProcessReferenceIsReadThroughAMapping) {
+  SharedFifo f;
+  FifoWriter w(f.base(), f.geo());
+  w.EnableRefs(0, 64);
+  PeerWindows windows;
+  FifoReader r(f.base(), f.geo(), getpid(), 2, &windows);
+  void* win = nullptr;
+  const size_t size = 300007;
+  ASSERT_TRUE(AllocWindow(size + 64, &win).ok());
+  auto src = Pattern(size, 11);
+  char* at = static_cast<char*>(win) + 64;
+  memcpy(at, src.data(), size);
+  std::vector<unsigned char> dst(size, 0);
+  for (int round = 0; round < 2; ++round) {
+    uint64_t ticket = 0;
+    ASSERT_TRUE(w.TryPushRef({9, size}, at, size, &ticket).ok());
+    ASSERT_NE(ticket, 0u);
+    MessageHeader hdr{};
+    const void* data = nullptr;
+    Bytes n = 0;
+    ASSERT_TRUE(r.TryPeek(&hdr, &data, &n).ok());
+    ASSERT_EQ(n, size);
+    EXPECT_EQ(data, nullptr);
+    ASSERT_TRUE(r.ReadInto(dst.data(), 1000, /*stream=*/true).ok());
+    EXPECT_FALSE(w.Released(ticket));
+    ASSERT_TRUE(r.TryPeek(&hdr, &data, &n).ok());
+    ASSERT_TRUE(r.ReadInto(dst.data() + 1000, n).ok());
+    EXPECT_TRUE(w.Released(ticket));
+    EXPECT_EQ(dst, src);
+    EXPECT_EQ(windows.mapped(), 1u) << "round " << round;
+  }
+  ASSERT_TRUE(FreeWindow(win).ok());
+}
+
+// A child's window, which the parent can reach only through /proc/<child>/fd (or the kernel).
+TEST(ShmWindows, CrossProcessReferenceIsMapped) {
+  SKIP_UNLESS_CAN_READ_CHILDREN();
+  SharedFifo f;
+  const size_t size = 1 << 20;
+  pid_t pid = fork();
+  if (pid == 0) {
+    void* win = nullptr;
+    if (!AllocWindow(size, &win).ok()) _exit(4);
+    auto buf = Pattern(size, 12);
+    memcpy(win, buf.data(), size);
+    FifoWriter w(f.base(), f.geo());
+    w.EnableRefs(0, 4096);
+    uint64_t ticket = 0;
+    if (!w.TryPushRef({78, size}, win, size, &ticket).ok() || ticket == 0) _exit(2);
+    auto deadline = Clock::now() + std::chrono::seconds(15);
+    while (!w.Released(ticket)) {
+      if (Clock::now() > deadline) _exit(3);
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    _exit(0);
+  }
+  ASSERT_GT(pid, 0);
+  PeerWindows windows;
+  FifoReader r(f.base(), f.geo(), pid, 1, &windows);
+  MessageHeader hdr{};
+  const void* data = nullptr;
+  Bytes n = 0;
+  Status s = PeekWait(r, &hdr, &data, &n);
+  std::vector<unsigned char> got(size, 0);
+  if (s.ok() && n == size) s = r.ReadInto(got.data(), size);
+  const size_t mapped = windows.mapped();
+  int code = ExitCode(pid);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(got, Pattern(size, 12));
+  EXPECT_EQ(mapped, 1u) << "read through the kernel, not through a mapping";
+  EXPECT_EQ(code, 0);
+}
+
+// A window reference naming a window that is not there (a reused descriptor, a wrong inode) is
+// read the slow way from the address it also carries: right bytes when that address is good, a
+// clean error naming the rank when it is not.
+TEST(ShmWindowsMalformed, WrongInodeFallsBackToTheAddress) {
+  SharedFifo f;
+  PeerWindows windows;
+  FifoReader r(f.base(), f.geo(), getpid(), 5, &windows);
+  void* win = nullptr;
+  ASSERT_TRUE(AllocWindow(8192, &win).ok());
+  auto src = Pattern(8192, 13);
+  memcpy(win, src.data(), src.size());
+  WindowRef real;
+  ASSERT_TRUE(FindWindow(win, 8192, &real));
+  void* hole = mmap(nullptr, 1 << 16, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(hole, MAP_FAILED);
+  munmap(hole, 1 << 16);
+  auto write_ref = [&](uint64_t slot, uint64_t addr, uint64_t inode, uint64_t offset) {
+    char* s = static_cast<char*>(f.base()) + sizeof(FifoControl) + (slot % f.geo().slots) * (sizeof(SlotHeader) + f.geo().slot_bytes);
+    const WindowSlotRef ref{addr, inode, offset, real.fd, 0};
+    memcpy(reinterpret_cast<SlotHeader*>(s)->inline_data, &ref, sizeof(ref));
+    f.WriteRawSlot(slot, 8192 | kRefFlag | kWindowFlag, 7, 8192);
+  };
+  std::vector<unsigned char> dst(8192, 0);
+  MessageHeader hdr{};
+  const void* data = nullptr;
+  Bytes n = 0;
+  write_ref(0, reinterpret_cast<uintptr_t>(win), real.inode + 12345, 0);
+  ASSERT_TRUE(r.TryPeek(&hdr, &data, &n).ok());
+  ASSERT_TRUE(r.ReadInto(dst.data(), n).ok());
+  EXPECT_EQ(dst, src);
+  EXPECT_EQ(windows.mapped(), 0u);
+  write_ref(1, reinterpret_cast<uintptr_t>(hole), real.inode, 1 << 30);  // offset far outside
+  ASSERT_TRUE(r.TryPeek(&hdr, &data, &n).ok());
+  Status st = r.ReadInto(dst.data(), n);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("rank 5"), std::string::npos) << st.message();
+  ASSERT_TRUE(FreeWindow(win).ok());
+}
+
+// Windows a sender frees are unmapped by the receiver at its next new mapping, so a program that
+// allocates a fresh buffer per call does not pile up mappings.
+TEST(ShmWindows, FreedWindowsAreDropped) {
+  SharedFifo f;
+  FifoWriter w(f.base(), f.geo());
+  w.EnableRefs(0, 64);
+  PeerWindows windows;
+  FifoReader r(f.base(), f.geo(), getpid(), 2, &windows);
+  std::vector<unsigned char> dst(4096);
+  for (int i = 0; i < 100; ++i) {
+    void* win = nullptr;
+    ASSERT_TRUE(AllocWindow(4096, &win).ok());
+    memset(win, i, 4096);
+    uint64_t ticket = 0;
+    ASSERT_TRUE(w.TryPushRef({1, 4096}, win, 4096, &ticket).ok());
+    MessageHeader hdr{};
+    const void* data = nullptr;
+    Bytes n = 0;
+    ASSERT_TRUE(r.TryPeek(&hdr, &data, &n).ok());
+    ASSERT_TRUE(r.ReadInto(dst.data(), n).ok());
+    ASSERT_EQ(dst[4095], static_cast<unsigned char>(i));
+    ASSERT_TRUE(FreeWindow(win).ok());
+    ASSERT_LE(windows.mapped(), 2u) << "after " << i + 1 << " windows";
   }
 }
 

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "device/host/copy.h"
+
 namespace chorus::shm {
 
 bool FifoWriter::Full() {
@@ -36,6 +38,14 @@ Status FifoWriter::TryPush(const transport::MessageHeader& hdr, const void* data
   return Status::Ok();
 }
 
+Bytes FifoWriter::ref_min_bytes(const void* data, Bytes n) const {
+  WindowRef w;
+  if (window_min_ > 0 && n >= window_min_ && (ref_min_ == 0 || window_min_ < ref_min_) && FindWindow(data, n, &w)) {
+    return window_min_;
+  }
+  return ref_min_;
+}
+
 Status FifoWriter::TryPushRef(const transport::MessageHeader& hdr, const void* data, Bytes n,
                               uint64_t* ticket) {
   *ticket = 0;
@@ -44,9 +54,16 @@ Status FifoWriter::TryPushRef(const transport::MessageHeader& hdr, const void* d
   auto* sh = reinterpret_cast<SlotHeader*>(slot(head_));
   sh->tag = hdr.tag;
   sh->msg_bytes = hdr.msg_bytes;
-  sh->len = n | kRefFlag;
   const uint64_t addr = reinterpret_cast<uintptr_t>(data);
-  memcpy(sh->inline_data, &addr, sizeof(addr));
+  WindowRef w;
+  if (window_min_ > 0 && FindWindow(data, n, &w)) {
+    sh->len = n | kRefFlag | kWindowFlag;
+    const WindowSlotRef ref{addr, w.inode, w.offset, w.fd, 0};
+    memcpy(sh->inline_data, &ref, sizeof(ref));
+  } else {
+    sh->len = n | kRefFlag;
+    memcpy(sh->inline_data, &addr, sizeof(addr));
+  }
   ++head_;
   sh->seq.store(head_, std::memory_order_release);
   *ticket = head_;
@@ -68,7 +85,8 @@ Status FifoReader::TryPeek(transport::MessageHeader* hdr, const void** data, Byt
   // The slot lives in memory a peer writes: read each field once, check, and keep what was checked.
   const uint64_t raw = sh->len;
   const bool ref = (raw & kRefFlag) != 0;
-  const uint64_t len = raw & ~kRefFlag;
+  const bool window = ref && (raw & kWindowFlag) != 0;
+  const uint64_t len = raw & ~(kRefFlag | (window ? kWindowFlag : 0));
   if (len == 0 || len > (ref ? kRefLenMask : geo_.slot_bytes) || consumed_ >= len) {
     return RemoteError("shared-memory FIFO slot from rank " + std::to_string(sender_) +
                        " has invalid length " + std::to_string(raw));
@@ -77,8 +95,15 @@ Status FifoReader::TryPeek(transport::MessageHeader* hdr, const void** data, Byt
   hdr->msg_bytes = sh->msg_bytes;
   peeked_ = true;
   peeked_ref_ = ref;
+  peeked_window_ = window;
   peeked_len_ = len;
-  if (ref) {
+  if (window) {
+    WindowSlotRef w;
+    memcpy(&w, sh->inline_data, sizeof(w));
+    peeked_addr_ = w.addr;
+    peeked_win_ = WindowRef{w.inode, w.offset, w.fd};
+    *data = nullptr;
+  } else if (ref) {
     memcpy(&peeked_addr_, sh->inline_data, sizeof(peeked_addr_));
     *data = nullptr;
   } else {
@@ -99,7 +124,7 @@ void FifoReader::Consume(Bytes n) {
   }
 }
 
-Status FifoReader::ReadInto(void* dst, Bytes n) {
+Status FifoReader::ReadInto(void* dst, Bytes n, bool stream) {
   if (!peeked_ || n > peeked_len_ - consumed_) {
     return InternalError("shm: ReadInto of " + std::to_string(n) + " bytes beyond what TryPeek returned");
   }
@@ -107,7 +132,19 @@ Status FifoReader::ReadInto(void* dst, Bytes n) {
     const auto* sh = reinterpret_cast<const SlotHeader*>(slot(tail_));
     memcpy(dst, (peeked_len_ <= kInlineBytes ? reinterpret_cast<const char*>(sh->inline_data) : reinterpret_cast<const char*>(sh) + sizeof(SlotHeader)) + consumed_, n);
   } else {
-    CHORUS_RETURN_IF_ERROR(CopyFromProcess(sender_pid_, sender_, reinterpret_cast<const char*>(peeked_addr_) + consumed_, dst, n));
+    const char* mapped = nullptr;
+    if (peeked_window_ && windows_ != nullptr) {
+      WindowRef at = peeked_win_;
+      at.offset += consumed_;
+      // A window we cannot map (ptrace rules differ for /proc/<pid>/fd) is still readable the
+      // slow way; a malformed reference fails there too.
+      if (!windows_->Map(sender_pid_, at, n, &mapped).ok()) mapped = nullptr;
+    }
+    if (mapped != nullptr) {
+      host::Copy(dst, mapped, n, stream ? host::Store::kStreamed : host::Store::kCached);
+    } else {
+      CHORUS_RETURN_IF_ERROR(CopyFromProcess(sender_pid_, sender_, reinterpret_cast<const char*>(peeked_addr_) + consumed_, dst, n));
+    }
   }
   Consume(n);
   return Status::Ok();

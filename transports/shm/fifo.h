@@ -6,15 +6,17 @@
 // counts slots the receiver has released; the sender reads it only when the FIFO looks full.
 //
 // A slot may instead hold a reference (single copy): the address of bytes in the sender's own
-// memory, which the receiver copies straight into its destination (process_vm_readv from another
-// process, memcpy within one). The sender keeps those bytes until the receiver releases the slot,
-// so tail doubles as the acknowledgement.
+// memory, which the receiver copies straight into its destination (process_vm_readv), or, for
+// bytes in a shared window (windows.h), the window's name, which the receiver maps and copies
+// from with memcpy. The sender keeps those bytes until the receiver releases the slot, so tail
+// doubles as the acknowledgement.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
+#include "transports/shm/windows.h"
 #include "transports/transport.h"
 
 namespace chorus::shm {
@@ -35,6 +37,16 @@ constexpr uint64_t kInlineBytes = 32;
 // sender's address stored in inline_data.
 constexpr uint64_t kRefFlag = 1ull << 63;
 constexpr uint64_t kRefLenMask = (1ull << 47) - 1;
+// With kRefFlag: the bytes lie in a shared window; inline_data holds a WindowSlotRef.
+constexpr uint64_t kWindowFlag = 1ull << 62;
+struct WindowSlotRef {
+  uint64_t addr;    // in the sender: the process_vm_readv fallback
+  uint64_t inode;
+  uint64_t offset;
+  int32_t fd;
+  uint32_t reserved;
+};
+static_assert(sizeof(WindowSlotRef) == 32);
 
 struct alignas(64) SlotHeader {
   std::atomic<uint64_t> seq;  // published last: slot index + 1
@@ -57,13 +69,18 @@ class FifoWriter final : public transport::SendQueue {
   FifoWriter() = default;
   FifoWriter(void* base, const FifoGeometry& g) : base_(static_cast<char*>(base)), geo_(g) {}
   Status TryPush(const transport::MessageHeader& hdr, const void* data, Bytes n, Bytes* taken) override;
-  Bytes ref_min_bytes() const override { return ref_min_; }
+  Bytes ref_min_bytes(const void* data, Bytes n) const override;
   Status TryPushRef(const transport::MessageHeader& hdr, const void* data, Bytes n, uint64_t* ticket) override;
   bool Released(uint64_t ticket) override;
   // The receiver's connection-time verdict (FifoControl::refs_ok).
   bool receiver_reads_refs() const { return ctl()->refs_ok.load(std::memory_order_acquire) == 1; }
-  // References for pieces of at least `min_bytes`; 0 turns them off.
-  void EnableRefs(Bytes min_bytes) { ref_min_ = min_bytes; }
+  // References for pieces of at least `min_bytes`, and of at least `window_min_bytes` for memory in
+  // a shared window; 0 turns either off.
+  void EnableRefs(Bytes min_bytes, Bytes window_min_bytes) {
+    ref_min_ = min_bytes;
+    window_min_ = window_min_bytes;
+  }
+  bool takes_refs() const { return ref_min_ > 0 || window_min_ > 0; }
 
  private:
   FifoControl* ctl() const { return reinterpret_cast<FifoControl*>(base_); }
@@ -74,6 +91,7 @@ class FifoWriter final : public transport::SendQueue {
   char* base_ = nullptr;
   FifoGeometry geo_;
   Bytes ref_min_ = 0;
+  Bytes window_min_ = 0;
   uint64_t head_ = 0;         // slots published so far
   uint64_t tail_cached_ = 0;  // last tail we read; refreshed only when the FIFO looks full
 };
@@ -83,11 +101,12 @@ class FifoReader final : public transport::RecvQueue {
  public:
   FifoReader() = default;
   // `sender_pid`: the writing rank's process, whose memory references point into.
-  FifoReader(void* base, const FifoGeometry& g, int sender_pid, Rank sender)
-      : base_(static_cast<char*>(base)), geo_(g), sender_pid_(sender_pid), sender_(sender) {}
+  // `windows`: where the sender's shared windows get mapped (may be null: process_vm_readv).
+  FifoReader(void* base, const FifoGeometry& g, int sender_pid, Rank sender, PeerWindows* windows = nullptr)
+      : base_(static_cast<char*>(base)), geo_(g), sender_pid_(sender_pid), sender_(sender), windows_(windows) {}
   Status TryPeek(transport::MessageHeader* hdr, const void** data, Bytes* n) override;
   void Consume(Bytes n) override;
-  Status ReadInto(void* dst, Bytes n) override;
+  Status ReadInto(void* dst, Bytes n, bool stream = false) override;
   // Tells the sender whether it may post references to us (FifoControl::refs_ok).
   void AcceptRefs(bool ok) { ctl()->refs_ok.store(ok ? 1 : 2, std::memory_order_release); }
 
@@ -100,14 +119,17 @@ class FifoReader final : public transport::RecvQueue {
   FifoGeometry geo_;
   int sender_pid_ = 0;
   Rank sender_ = -1;
+  PeerWindows* windows_ = nullptr;
   uint64_t tail_ = 0;
   uint64_t consumed_ = 0;  // bytes of the current slot already released
   // What the last TryPeek validated about the current slot. The peer can rewrite the slot at any
   // time, so ReadInto and Consume use these, never the slot's fields again.
   bool peeked_ = false;
   bool peeked_ref_ = false;
+  bool peeked_window_ = false;
   uint64_t peeked_len_ = 0;
   uint64_t peeked_addr_ = 0;
+  WindowRef peeked_win_;
 };
 
 // Copies `n` bytes at `remote` in process `pid` into `dst` with process_vm_readv (this process

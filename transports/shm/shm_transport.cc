@@ -125,6 +125,13 @@ ShmOptions ShmOptionsFromEnv(int channels) {
   } else {
     o.single_copy_bytes = static_cast<Bytes>(single);
   }
+  int64_t window = EnvInt("CHORUS_SHM_WINDOW_BYTES", static_cast<int64_t>(o.window_bytes));
+  if (window < 0 || window > static_cast<int64_t>(kRefLenMask)) {
+    CHORUS_WARN(kTransport, "CHORUS_SHM_WINDOW_BYTES=%lld out of range; using %llu",
+                static_cast<long long>(window), static_cast<unsigned long long>(o.window_bytes));
+  } else {
+    o.window_bytes = static_cast<Bytes>(window);
+  }
   return o;
 }
 
@@ -232,18 +239,24 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
     for (int k = 0; k < ch; ++k) {
       char* peer_base = static_cast<char*>(c->segments_[p].base);
       c->writers_[static_cast<size_t>(p) * ch + k] = FifoWriter(peer_base + c->FifoOffset(rank, k), opts.geometry);
-      c->readers_[static_cast<size_t>(p) * ch + k] = FifoReader(static_cast<char*>(own) + c->FifoOffset(p, k), opts.geometry, c->pids_[p], p);
+      c->readers_[static_cast<size_t>(p) * ch + k] =
+          FifoReader(static_cast<char*>(own) + c->FifoOffset(p, k), opts.geometry, c->pids_[p], p, &c->windows_);
       FifoWriter& w = c->writers_[static_cast<size_t>(p) * ch + k];
-      if (opts.single_copy_bytes > 0 && w.receiver_reads_refs()) w.EnableRefs(opts.single_copy_bytes);
+      if (w.receiver_reads_refs()) w.EnableRefs(opts.single_copy_bytes, opts.window_bytes);
     }
   }
-  int single_copy_peers = 0;
-  for (Rank p = 0; p < nranks; ++p) single_copy_peers += c->writers_[static_cast<size_t>(p) * ch].ref_min_bytes() > 0 ? 1 : 0;
+  // Peers that can read us: plain references when single copy is on, window references when
+  // shared windows are.
+  int readable = 0;
+  for (Rank p = 0; p < nranks; ++p) readable += c->writers_[static_cast<size_t>(p) * ch].receiver_reads_refs() ? 1 : 0;
+  const int single_copy_peers = opts.single_copy_bytes > 0 ? readable : 0;
+  const int window_peers = opts.window_bytes > 0 ? readable : 0;
   CHORUS_INFO(kTransport, "shm: rank %d/%d connected, %d channel(s), %u slots x %llu bytes per FIFO; "
-              "single copy to %d of %d ranks from %llu bytes",
+              "single copy to %d of %d ranks from %llu bytes; shared windows to %d of %d ranks from %llu bytes",
               rank, nranks, ch, opts.geometry.slots,
               static_cast<unsigned long long>(opts.geometry.slot_bytes), single_copy_peers, nranks,
-              static_cast<unsigned long long>(opts.single_copy_bytes));
+              static_cast<unsigned long long>(opts.single_copy_bytes), window_peers, nranks,
+              static_cast<unsigned long long>(opts.window_bytes));
   *out = std::move(c);
   return Status::Ok();
 }
@@ -251,7 +264,7 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
 void ShmConnections::DecideRefsFrom(Rank p, uint64_t probe_addr, uint64_t probe_value) {
   // Probed for every peer, threads of this process too: a peer with our pid may be another
   // process in another pid namespace, whose addresses mean nothing here.
-  bool ok = opts_.single_copy_bytes > 0;
+  bool ok = opts_.single_copy_bytes > 0 || opts_.window_bytes > 0;
   if (ok) {
     std::string why;
     ok = CanReadProcess(pids_[p], probe_addr, probe_value, &why);

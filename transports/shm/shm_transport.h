@@ -6,6 +6,7 @@
 
 #include "bootstrap/bootstrap.h"
 #include "transports/shm/fifo.h"
+#include "transports/shm/windows.h"
 #include "transports/transport.h"
 
 namespace chorus::shm {
@@ -16,9 +17,14 @@ struct ShmOptions {
   // Pieces of at least this many bytes travel by reference when the receiver can read the
   // sender's memory (one copy instead of two); 0: never. CHORUS_SHM_SINGLE_COPY_BYTES.
   Bytes single_copy_bytes = 0;
+  // Pieces of at least this many bytes in a shared window (chorusMemAlloc) travel by reference
+  // when the receiver can read the sender's memory: it maps the window and copies with memcpy.
+  // 0: never. CHORUS_SHM_WINDOW_BYTES.
+  Bytes window_bytes = 64 * 1024;
 };
 
-// Reads CHORUS_SHM_SLOTS / CHORUS_SHM_SLOT_BYTES / CHORUS_SHM_SINGLE_COPY_BYTES over the defaults, clamped to sane ranges.
+// Reads CHORUS_SHM_SLOTS / CHORUS_SHM_SLOT_BYTES / CHORUS_SHM_SINGLE_COPY_BYTES /
+// CHORUS_SHM_WINDOW_BYTES over the defaults, clamped to sane ranges.
 ShmOptions ShmOptionsFromEnv(int channels);
 
 class ShmConnections final : public transport::Connections {
@@ -56,6 +62,7 @@ class ShmConnections final : public transport::Connections {
   std::vector<int> pids_;          // [rank]: its process id (liveness)
   std::vector<FifoWriter> writers_;  // [peer * channels + channel]
   std::vector<FifoReader> readers_;  // [peer * channels + channel]
+  PeerWindows windows_;              // peers' shared windows mapped here (readers_ use it)
   uint64_t probe_word_ = 0;          // read by peers' probes during Create
 };
 
