@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -13,6 +14,23 @@
 namespace chorus::tune {
 
 namespace {
+// The size of cpu0's level-`level` data or unified cache (0: none described).
+uint64_t ReadCacheBytes(int level) {
+  for (int i = 0; i < 8; ++i) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+    std::ifstream level_file(dir + "level"), size_file(dir + "size"), type_file(dir + "type");
+    int l = 0;
+    std::string size, type;
+    if (!(level_file >> l) || l != level || !(size_file >> size) || !(type_file >> type) || type == "Instruction") continue;
+    char* end = nullptr;
+    uint64_t bytes = std::strtoull(size.c_str(), &end, 10);
+    if (end != nullptr && (*end == 'K' || *end == 'k')) bytes <<= 10;
+    else if (end != nullptr && (*end == 'M' || *end == 'm')) bytes <<= 20;
+    return bytes;
+  }
+  return 0;
+}
+
 uint64_t ReadLastLevelCacheBytes() {
   // sysfs describes the cache one core shares (32 MiB on an EPYC CCD); glibc's
   // _SC_LEVEL3_CACHE_SIZE may report the whole package's (384 MiB there), which no rank gets.
@@ -38,6 +56,11 @@ uint64_t ReadLastLevelCacheBytes() {
   return llc > 0 ? static_cast<uint64_t>(llc) : 0;
 }
 }  // namespace
+
+uint64_t PrivateCacheBytes() {
+  static const uint64_t bytes = ReadCacheBytes(2);
+  return bytes;
+}
 
 uint64_t LastLevelCacheBytes() {
   // Every host model of every communicator asks: read sysfs once per process.
@@ -73,6 +96,8 @@ Status ApplyHostModelOverrides(LinkModel* m, const std::string& spec) {
     else if (key == "copy_gbps") m->copy_s_per_byte = 1.0 / (v * 1e9);
     else if (key == "cache_mib") m->cache_bytes = v * 1024 * 1024;
     else if (key == "cache_speedup") m->cache_speedup = v;
+    else if (key == "l2_kib") m->private_cache_bytes = v * 1024;
+    else if (key == "l2_speedup") m->private_cache_speedup = v;
     else if (key == "stream_speedup") m->stream_speedup = v;
     else if (key == "pipeline_kib") m->pipeline_bytes = v * 1024;
     else bad += (bad.empty() ? "'" : ", '") + key + "' (unknown key)";
@@ -98,6 +123,9 @@ LinkModel DefaultHostModel() {
   // The shared cache this process sees; a communicator agrees on the smallest any rank sees.
   m.cache_bytes = static_cast<double>(LastLevelCacheBytes());
   m.cache_speedup = 3;
+  // A core's own L2 (1 MiB here): 16 KiB all-reduces run ~5x memory speed (docs/algorithms.md).
+  m.private_cache_bytes = static_cast<double>(PrivateCacheBytes());
+  m.private_cache_speedup = 5;
   // Streaming against ordinary stores for a copy beyond the cache, measured on the build VM
   // (one core: 1.2-1.4x; docs/algorithms.md, "Calibration").
   m.stream_speedup = 1.3;
@@ -110,22 +138,27 @@ LinkModel DefaultHostModel() {
 
 void ForSharedCores(LinkModel* m, double ranks_per_core) {
   if (!(ranks_per_core > 1)) return;
-  // Fitted on 4 ranks over 2 cores (docs/algorithms.md): one-shot's three messages cost one such
-  // wait (~5 us a call), recursive doubling's two rounds two (~7 us).
-  m->latency_s = 2.5e-6 * (ranks_per_core - 1);
+  // Fitted on 4 ranks over 2 cores (docs/algorithms.md, "Calibration"): at 16 KiB recursive
+  // doubling's second round costs ~5 us over one-shot's single one, the ring's six rounds ~10 us
+  // over two-shot's two.
+  m->latency_s = 4e-6 * (ranks_per_core - 1);
+  m->ranks_per_core = ranks_per_core;
   m->name += "/shared-cores";
 }
 
-LinkModel ForWorkingSet(const LinkModel& m, double working_set) {
-  if (!(m.cache_bytes > 0) || !(m.cache_speedup > 1)) return m;
-  if (working_set > m.cache_bytes) {
+LinkModel ForWorkingSet(const LinkModel& m, double working_set, int nranks) {
+  const double per_core = nranks > 0 ? working_set / nranks * std::max(1.0, m.ranks_per_core) : working_set;
+  const bool in_private = nranks > 0 && m.private_cache_bytes > 0 && m.private_cache_speedup > 1 &&
+                          per_core <= m.private_cache_bytes;
+  if (!in_private && (!(m.cache_bytes > 0) || !(m.cache_speedup > 1))) return m;
+  if (!in_private && working_set > m.cache_bytes) {
     LinkModel c = m;
-    c.forward_speedup = m.cache_speedup;
+    c.forward_speedup = m.ranks_per_core > 1 ? 1 : m.cache_speedup;
     return c;
   }
   LinkModel c = m;
   c.stream_speedup = 1;
-  const double k = m.cache_speedup;
+  const double k = in_private ? m.private_cache_speedup : m.cache_speedup;
   auto link = m.link;
   c.link = [link, k](Rank a, Rank b) {
     LinkCost l = link(a, b);

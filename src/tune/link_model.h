@@ -50,6 +50,11 @@ struct LinkModel {
   // which are memory's (0: no cache). Host ranks: the last-level cache.
   double cache_bytes = 0;
   double cache_speedup = 1;
+  // A call whose bytes per core (each rank's input and output, times the ranks sharing a core) fit
+  // in this many bytes of the core's own cache (L2) moves them private_cache_speedup times faster
+  // than memory instead (0: not modelled).
+  double private_cache_bytes = 0;
+  double private_cache_speedup = 1;
   // A call beyond the cache: what a fused step forwards as it receives it is still in cache, so
   // its bytes cost this many times less than the memory figures (ForWorkingSet sets it).
   double forward_speedup = 1;
@@ -57,6 +62,9 @@ struct LinkModel {
   // (Step::result_unread) is written with streaming stores, this many times faster than
   // copy_s_per_byte (no read-for-ownership of the destination). Within the cache: 1.
   double stream_speedup = 1;
+  // Ranks per core (ForSharedCores): above 1, a forwarded piece waits for its receiver to get the
+  // core back, by when it has left the cache: fused forwarding gets no forward_speedup.
+  double ranks_per_core = 1;
   // Fused receive-and-forward steps stream at this grain (the transport's slot size): the
   // forwarded message starts once one such piece has arrived.
   double pipeline_bytes = 256 * 1024;
@@ -76,9 +84,12 @@ struct LinkModel {
 LinkModel DefaultHostModel();
 // The last-level cache one core of this host shares, in bytes (0: unknown).
 uint64_t LastLevelCacheBytes();
-// `m` with its per-byte costs for a call of `working_set` bytes: divided by cache_speedup when the
-// working set fits in the cache.
-LinkModel ForWorkingSet(const LinkModel& m, double working_set);
+// The largest cache one core has to itself (L2), in bytes (0: unknown).
+uint64_t PrivateCacheBytes();
+// `m` with its per-byte costs for a call of `working_set` bytes over `nranks` ranks: divided by
+// private_cache_speedup when each core's share fits its own cache, else by cache_speedup when the
+// working set fits in the shared cache.
+LinkModel ForWorkingSet(const LinkModel& m, double working_set, int nranks = 0);
 // CHORUS_HOST_MODEL's "key=value,..." (docs/env.md) applied to a host model: what it could
 // use is applied; the items it could not are named in the error.
 Status ApplyHostModelOverrides(LinkModel* m, const std::string& spec);

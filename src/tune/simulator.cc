@@ -353,6 +353,9 @@ class Sim {
           Flow f;
           // Forwarded by a fused step as it was received: its bytes are still in cache.
           f.bytes = m.feeder != kNone ? m.bytes / m_.forward_speedup : m.bytes;
+          // Written around the caches (a result nothing reads again, beyond the cache): no
+          // read-for-ownership of the destination.
+          if (s.result_unread && m_.stream_speedup > 0) f.bytes /= m_.stream_speedup;
           f.link_beta = in.beta_s_per_byte;
           f.res[0] = LinkResource(s.peer, u.rank, in.beta_s_per_byte);
           f.res[1] = DomainResource(s.peer, u.rank);

@@ -299,6 +299,8 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
     m.cache_bytes = host.cache_bytes;
     m.cache_speedup = host.cache_speedup;
     m.stream_speedup = host.stream_speedup;
+    m.private_cache_bytes = host.private_cache_bytes;
+    m.private_cache_speedup = host.private_cache_speedup;
   }
   m.pipeline_bytes = o.pipeline_bytes;
 

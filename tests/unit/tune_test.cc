@@ -290,6 +290,36 @@ TEST(Tuner, CallsThatFitInTheCacheMoveTheirBytesFaster) {
   EXPECT_LT(ring_out.seconds / rab_out.seconds, ring_mem.seconds / rab_mem.seconds * 0.95);
 }
 
+TEST(Tuner, CoresOwnCacheAndSharedCoresAndStreamedResults) {
+  LinkModel m = DefaultHostModel();
+  m.cache_bytes = 32 << 20;
+  m.cache_speedup = 3;
+  m.private_cache_bytes = 1 << 20;
+  m.private_cache_speedup = 5;
+  // 4 ranks x 128 KiB each: 128 KiB per core fits the core's own cache; 4 x 1 MiB only the shared.
+  EXPECT_DOUBLE_EQ(ForWorkingSet(m, 4 * 128 * 1024, 4).gamma_s_per_byte * 5, m.gamma_s_per_byte);
+  EXPECT_DOUBLE_EQ(ForWorkingSet(m, 4 * 1024 * 1024 + 4, 4).gamma_s_per_byte * 3, m.gamma_s_per_byte);
+  EXPECT_DOUBLE_EQ(ForWorkingSet(m, 4 * 128 * 1024).gamma_s_per_byte * 3, m.gamma_s_per_byte) << "rank count unknown";
+  // Two ranks per core share that core's cache: 2 x 768 KiB no longer fits.
+  LinkModel shared = m;
+  ForSharedCores(&shared, 2);
+  EXPECT_DOUBLE_EQ(ForWorkingSet(m, 4 * 768 * 1024, 4).gamma_s_per_byte * 5, m.gamma_s_per_byte);
+  EXPECT_DOUBLE_EQ(ForWorkingSet(shared, 4 * 768 * 1024, 4).gamma_s_per_byte * 3, m.gamma_s_per_byte);
+  // Beyond the cache, ranks on shared cores forward nothing from cache: the peer runs later.
+  EXPECT_DOUBLE_EQ(ForWorkingSet(m, 1e9, 4).forward_speedup, 3);
+  EXPECT_DOUBLE_EQ(ForWorkingSet(shared, 1e9, 4).forward_speedup, 1);
+  // Receives into results nothing reads again are written around the caches beyond the cache:
+  // an all-gather (whose receives are mostly unread) gains from stream_speedup.
+  LinkModel plain = ForWorkingSet(m, 1e9, 2), streamed = plain;
+  plain.stream_speedup = 1;
+  streamed.stream_speedup = 2;
+  CollArgs ag = Args(Collective::kAllGather, 2, (64 << 20) / 4);
+  SimResult a, b;
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("ring"), ag, plain, &a).ok());
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("ring"), ag, streamed, &b).ok());
+  EXPECT_LT(b.seconds, a.seconds * 0.9);
+}
+
 TEST(Tuner, LastLevelCacheIsWhatOneCoreShares) {
   const uint64_t llc = LastLevelCacheBytes();
   if (llc == 0) GTEST_SKIP() << "no cache information on this machine";
