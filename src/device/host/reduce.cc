@@ -25,6 +25,12 @@ void Reduce(void* dst, const void* a, const void* b, Count count, DataType type,
 void Reduce(void* dst, const void* a, const void* b, Count count, DataType type, ReduceOp op, Store store) {
   if (count == 0 || !IsValid(type) || !IsValid(op) || op == ReduceOp::kAvg) return;
 #if defined(CHORUS_HAVE_HWY)
+  // A few elements (a small call's whole payload): the vector kernel's dispatch and stack-buffer
+  // tail cost more than the arithmetic. Both kernels give the same bits (NaN payloads aside).
+  if (count * SizeOf(type) <= 64) {
+    internal::ReduceScalar(dst, a, b, count, type, op);
+    return;
+  }
   internal::ReduceSimd(dst, a, b, count, type, op, store == Store::kStreamed);
 #else
   (void)store;
