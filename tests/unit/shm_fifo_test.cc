@@ -639,6 +639,16 @@ TEST(ShmFifo, BoundaryLengthsAccepted) {
 
 // ---- shared windows (chorusMemAlloc) ----
 
+// A FIFO within this process whose writer sends window references from 64 bytes and whose reader
+// (rank 2) maps windows.
+struct WindowFifo {
+  SharedFifo f;
+  FifoWriter w{f.base(), f.geo()};
+  PeerWindows windows;
+  FifoReader r{f.base(), f.geo(), getpid(), 2, &windows};
+  WindowFifo() { w.EnableRefs(0, 64); }
+};
+
 TEST(ShmWindows, FindFreeAndErrors) {
   void* p = nullptr;
   EXPECT_FALSE(AllocWindow(0, &p).ok());
@@ -678,11 +688,8 @@ TEST(ShmWindows, WriterOffersWindowReferencesFromTheirOwnThreshold) {
 // Within one process: the reader maps the window through /proc/self/fd and reads it in pieces;
 // the mapping is kept for the next reference into the same window.
 TEST(ShmWindows, SameProcessReferenceIsReadThroughAMapping) {
-  SharedFifo f;
-  FifoWriter w(f.base(), f.geo());
-  w.EnableRefs(0, 64);
-  PeerWindows windows;
-  FifoReader r(f.base(), f.geo(), getpid(), 2, &windows);
+  WindowFifo wf;
+  auto& [f, w, windows, r] = wf;
   void* win = nullptr;
   const size_t size = 300007;
   ASSERT_TRUE(AllocWindow(size + 64, &win).ok());
@@ -792,11 +799,8 @@ TEST(ShmWindowsMalformed, WrongInodeFallsBackToTheAddress) {
 // Windows a sender frees are unmapped by the receiver at its next new mapping, so a program that
 // allocates a fresh buffer per call does not pile up mappings.
 TEST(ShmWindows, FreedWindowsAreDropped) {
-  SharedFifo f;
-  FifoWriter w(f.base(), f.geo());
-  w.EnableRefs(0, 64);
-  PeerWindows windows;
-  FifoReader r(f.base(), f.geo(), getpid(), 2, &windows);
+  WindowFifo wf;
+  auto& [f, w, windows, r] = wf;
   std::vector<unsigned char> dst(4096);
   for (int i = 0; i < 100; ++i) {
     void* win = nullptr;

@@ -98,6 +98,17 @@ bool CanReadProcess(int pid, uint64_t addr, uint64_t expected, std::string* why)
   return true;
 }
 
+// A reference threshold from `var`: 0 (off) up to the largest reference; else `fallback`.
+Bytes ReferenceBytesFromEnv(const char* var, Bytes fallback) {
+  const int64_t v = EnvInt(var, static_cast<int64_t>(fallback));
+  if (v < 0 || v > static_cast<int64_t>(kRefLenMask)) {
+    CHORUS_WARN(kTransport, "%s=%lld out of range; using %llu", var, static_cast<long long>(v),
+                static_cast<unsigned long long>(fallback));
+    return fallback;
+  }
+  return static_cast<Bytes>(v);
+}
+
 }  // namespace
 
 ShmOptions ShmOptionsFromEnv(int channels) {
@@ -118,20 +129,8 @@ ShmOptions ShmOptionsFromEnv(int channels) {
   } else {
     o.geometry.slot_bytes = static_cast<uint64_t>(slot_bytes);
   }
-  int64_t single = EnvInt("CHORUS_SHM_SINGLE_COPY_BYTES", static_cast<int64_t>(o.single_copy_bytes));
-  if (single < 0 || single > static_cast<int64_t>(kRefLenMask)) {
-    CHORUS_WARN(kTransport, "CHORUS_SHM_SINGLE_COPY_BYTES=%lld out of range; using %llu",
-                static_cast<long long>(single), static_cast<unsigned long long>(o.single_copy_bytes));
-  } else {
-    o.single_copy_bytes = static_cast<Bytes>(single);
-  }
-  int64_t window = EnvInt("CHORUS_SHM_WINDOW_BYTES", static_cast<int64_t>(o.window_bytes));
-  if (window < 0 || window > static_cast<int64_t>(kRefLenMask)) {
-    CHORUS_WARN(kTransport, "CHORUS_SHM_WINDOW_BYTES=%lld out of range; using %llu",
-                static_cast<long long>(window), static_cast<unsigned long long>(o.window_bytes));
-  } else {
-    o.window_bytes = static_cast<Bytes>(window);
-  }
+  o.single_copy_bytes = ReferenceBytesFromEnv("CHORUS_SHM_SINGLE_COPY_BYTES", o.single_copy_bytes);
+  o.window_bytes = ReferenceBytesFromEnv("CHORUS_SHM_WINDOW_BYTES", o.window_bytes);
   return o;
 }
 
