@@ -81,6 +81,9 @@ class Connections {
   // Declares this rank failed (its peers' PeerStatus then reports `why`), so that ranks waiting on
   // it fail fast instead of timing out.
   virtual void DeclareFailed(const std::string& why) = 0;
+  // Housekeeping between calls (the communicator calls it after each one): cheap when there is
+  // nothing to do.
+  virtual void AfterCall() {}
 
   // A one-slot out-of-band mailbox per rank that survives a broken communicator (the data path's
   // FIFOs may hold half a message then): how survivors of a failure agree on a new unique id.

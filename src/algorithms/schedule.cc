@@ -49,15 +49,22 @@ Count InPlaceInputOffset(const CollArgs& a, Rank rank) {
 
 namespace {
 
-// A slice as a range of the memory it touches: in-place calls alias kInput into kOutput.
+// A slice as a range of the memory it touches. In place, input and output are one space: the
+// input lies inside the output (all-gather: at the rank's block; others: at 0), except for
+// reduce-scatter, whose output is the input's block `rank` (as the verifier lays them out).
 struct Extent {
-  int space;  // 0: input (separate), 1: output, 2: scratch
+  int space;  // 0: input (out of place), 1: output (and, in place, input), 2: scratch
   Count lo, hi;
 };
 
 Extent ExtentOf(const CollArgs& a, Rank rank, const Slice& s) {
-  if (s.buffer == Buffer::kInput && a.in_place) {
-    const Count at = InPlaceInputOffset(a, rank) + s.offset;
+  if (a.in_place && s.buffer != Buffer::kScratch) {
+    Count at = s.offset;
+    if (a.coll == Collective::kReduceScatter) {
+      if (s.buffer == Buffer::kOutput) at += a.count * static_cast<Count>(rank);
+    } else if (s.buffer == Buffer::kInput) {
+      at += InPlaceInputOffset(a, rank);
+    }
     return {1, at, at + s.count};
   }
   return {static_cast<int>(s.buffer), s.offset, s.offset + s.count};

@@ -190,6 +190,7 @@ Status Communicator::RunCollective(const CommOp& requested) {
 
   Status st = exec::Execute(*program, buffers, params);
   if (!st.ok()) data_path_failed_ = true;
+  conns_->AfterCall();
   return st;
 }
 
@@ -227,6 +228,7 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   params.scratch = &engine_scratch_;
   Status st = exec::Execute(program, buffers, params);
   if (!st.ok()) data_path_failed_ = true;
+  conns_->AfterCall();
   return st;
 }
 

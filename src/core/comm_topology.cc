@@ -297,6 +297,7 @@ Status Communicator::AgreeOnMachine() {
     tune::ForSharedCores(&model, static_cast<double>(nranks_) / cores);
     model_description_ += "\n  " + std::to_string(nranks_) + " ranks share " + std::to_string(cores) + " cores";
   }
+  model.stream_min_output_bytes = static_cast<double>(config_.stream_results_bytes);
   tuner_ = std::make_unique<tune::Tuner>(std::move(model), std::move(plugin));
   if (rank_ == 0) {
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -62,6 +62,9 @@ struct LinkModel {
   // (Step::result_unread) is written with streaming stores, this many times faster than
   // copy_s_per_byte (no read-for-ownership of the destination). Within the cache: 1.
   double stream_speedup = 1;
+  // The engine streams only in calls whose output reaches this many bytes per rank
+  // (CHORUS_NT_STORE_BYTES; 0: never), so smaller calls are priced without stream_speedup.
+  double stream_min_output_bytes = 16 << 20;
   // Ranks per core (ForSharedCores): above 1, a forwarded piece waits for its receiver to get the
   // core back, by when it has left the cache: fused forwarding gets no forward_speedup.
   double ranks_per_core = 1;

@@ -100,7 +100,9 @@ Status Choose(const sched::CollArgs& call, const LinkModel& full_model, const Al
   const double working_set = static_cast<double>(call.nranks) *
                              static_cast<double>(sched::InputElems(call) + sched::OutputElems(call)) *
                              static_cast<double>(call.elem_size);
-  const LinkModel model = ForWorkingSet(full_model, working_set, call.nranks);
+  LinkModel model = ForWorkingSet(full_model, working_set, call.nranks);
+  const double output_bytes = static_cast<double>(sched::OutputElems(call)) * static_cast<double>(call.elem_size);
+  if (!(model.stream_min_output_bytes > 0) || output_bytes < model.stream_min_output_bytes) model.stream_speedup = 1;
   // Whether a call is in place is decided per rank (by its pointers) and changes only local
   // copies, never the messages: price every call out of place so that all ranks choose alike.
   sched::CollArgs base = call;

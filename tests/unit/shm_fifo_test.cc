@@ -233,10 +233,16 @@ TEST(ShmFifo, RefsNegotiatedThroughControlLine) {
   EXPECT_FALSE(w.receiver_reads_refs()) << "a fresh (zeroed) FIFO must not allow references";
   EXPECT_EQ(w.ref_min_bytes(nullptr, 1 << 20), 0u);
   EXPECT_FALSE(w.takes_refs());
-  r.AcceptRefs(true);
+  EXPECT_FALSE(w.receiver_maps_windows());
+  r.AcceptRefs(true, false);
   EXPECT_TRUE(w.receiver_reads_refs());
-  r.AcceptRefs(false);
+  EXPECT_FALSE(w.receiver_maps_windows());
+  r.AcceptRefs(false, true);  // e.g. Yama ptrace_scope=1: no process_vm_readv, but windows map
   EXPECT_FALSE(w.receiver_reads_refs());
+  EXPECT_TRUE(w.receiver_maps_windows());
+  r.AcceptRefs(false, false);
+  EXPECT_FALSE(w.receiver_reads_refs());
+  EXPECT_FALSE(w.receiver_maps_windows());
   w.EnableRefs(4096, 0);
   EXPECT_TRUE(w.takes_refs());
   EXPECT_EQ(w.ref_min_bytes(nullptr, 1 << 20), 4096u);

@@ -100,9 +100,13 @@ TEST(UnreadResults, AvgEpilogueAndNoOutputStayCached) {
 // another channel, and no later step of its own, reads.
 std::vector<bool> Reference(const CollArgs& a, const RankProgram& p) {
   struct Range { int space; Count lo, hi; };
+  // In place, everything lives in one space laid out as the verifier lays it out: reduce-scatter's
+  // output is input block `rank`; otherwise the input sits in the output.
   auto extent = [&](const Slice& s) {
-    if (s.buffer == Buffer::kInput && a.in_place) {
-      Count at = InPlaceInputOffset(a, p.rank) + s.offset;
+    if (a.in_place && s.buffer != Buffer::kScratch) {
+      Count at = s.offset;
+      if (a.coll == Collective::kReduceScatter && s.buffer == Buffer::kOutput) at += a.count * p.rank;
+      if (a.coll != Collective::kReduceScatter && s.buffer == Buffer::kInput) at += InPlaceInputOffset(a, p.rank);
       return Range{1, at, at + s.count};
     }
     return Range{static_cast<int>(s.buffer), s.offset, s.offset + s.count};

@@ -22,8 +22,10 @@
 namespace chorus::shm {
 
 struct alignas(64) FifoControl {
-  // Written once by the receiver at connection time: 1 when it can read the sender's memory, so
-  // the sender may post references. Its line also keeps tail off the line before the FIFO.
+  // Written once by the receiver at connection time (kRefsDecided | what it can do): whether it
+  // can read the sender's memory (kRefsRead: plain references) and map the sender's shared
+  // windows (kRefsWindows: window references). Its line also keeps tail off the line before the
+  // FIFO.
   std::atomic<uint64_t> refs_ok;
   char reserved[64 - sizeof(std::atomic<uint64_t>)];
   std::atomic<uint64_t> tail;
@@ -31,6 +33,8 @@ struct alignas(64) FifoControl {
 };
 static_assert(sizeof(FifoControl) == 128);
 static_assert(std::atomic<uint64_t>::is_always_lock_free, "shm FIFOs need lock-free 64-bit atomics");
+
+constexpr uint64_t kRefsRead = 1, kRefsWindows = 2, kRefsDecided = 4;
 
 constexpr uint64_t kInlineBytes = 32;
 // SlotHeader::len with this bit set: the slot is a reference to len & kRefLenMask bytes at the
@@ -73,7 +77,8 @@ class FifoWriter final : public transport::SendQueue {
   Status TryPushRef(const transport::MessageHeader& hdr, const void* data, Bytes n, uint64_t* ticket) override;
   bool Released(uint64_t ticket) override;
   // The receiver's connection-time verdict (FifoControl::refs_ok).
-  bool receiver_reads_refs() const { return ctl()->refs_ok.load(std::memory_order_acquire) == 1; }
+  bool receiver_reads_refs() const { return Verdict(kRefsRead); }
+  bool receiver_maps_windows() const { return Verdict(kRefsWindows); }
   // References for pieces of at least `min_bytes`, and of at least `window_min_bytes` for memory in
   // a shared window; 0 turns either off.
   void EnableRefs(Bytes min_bytes, Bytes window_min_bytes) {
@@ -84,6 +89,10 @@ class FifoWriter final : public transport::SendQueue {
 
  private:
   FifoControl* ctl() const { return reinterpret_cast<FifoControl*>(base_); }
+  bool Verdict(uint64_t bit) const {
+    const uint64_t v = ctl()->refs_ok.load(std::memory_order_acquire);
+    return (v & kRefsDecided) != 0 && (v & bit) != 0;
+  }
   char* slot(uint64_t i) const {
     return base_ + sizeof(FifoControl) + (i % geo_.slots) * (sizeof(SlotHeader) + geo_.slot_bytes);
   }
@@ -108,7 +117,9 @@ class FifoReader final : public transport::RecvQueue {
   void Consume(Bytes n) override;
   Status ReadInto(void* dst, Bytes n, bool stream = false) override;
   // Tells the sender whether it may post references to us (FifoControl::refs_ok).
-  void AcceptRefs(bool ok) { ctl()->refs_ok.store(ok ? 1 : 2, std::memory_order_release); }
+  void AcceptRefs(bool read, bool windows) {
+    ctl()->refs_ok.store(kRefsDecided | (read ? kRefsRead : 0) | (windows ? kRefsWindows : 0), std::memory_order_release);
+  }
 
  private:
   FifoControl* ctl() const { return reinterpret_cast<FifoControl*>(base_); }

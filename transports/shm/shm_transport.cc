@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,6 +50,11 @@ struct SegmentHeader {
   // process_vm_readv to learn whether they can read the owner's buffers (single copy).
   alignas(64) uint64_t probe_addr;
   uint64_t probe_value;
+  // A small shared window of the owner's holding probe_value at its start: peers map it to learn
+  // whether they can map the owner's windows (opening /proc/<pid>/fd takes other permissions than
+  // process_vm_readv). fd < 0: none.
+  int32_t window_probe_fd;
+  uint64_t window_probe_inode;
 };
 static_assert(sizeof(SegmentHeader) <= kHeaderBytes);
 
@@ -179,6 +185,15 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
   }
   hdr->probe_addr = reinterpret_cast<uintptr_t>(&c->probe_word_);
   hdr->probe_value = c->probe_word_;
+  hdr->window_probe_fd = -1;
+  if (opts.window_bytes > 0 && AllocWindow(4096, &c->window_probe_).ok()) {
+    memcpy(c->window_probe_, &c->probe_word_, sizeof(c->probe_word_));
+    WindowRef ref;
+    if (FindWindow(c->window_probe_, 4096, &ref)) {
+      hdr->window_probe_fd = ref.fd;
+      hdr->window_probe_inode = ref.inode;
+    }
+  }
   hdr->magic = kSegmentMagic;
   c->segments_[rank] = {own, seg_bytes};
 
@@ -219,11 +234,11 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
         break;
       }
       c->pids_[p] = static_cast<int>(ph->owner_pid);
-      c->DecideRefsFrom(p, ph->probe_addr, ph->probe_value);
+      c->DecideRefsFrom(p, ph->probe_addr, ph->probe_value, ph->window_probe_fd, ph->window_probe_inode);
     }
   }
   c->pids_[rank] = getpid();
-  c->DecideRefsFrom(rank, hdr->probe_addr, hdr->probe_value);
+  c->DecideRefsFrom(rank, hdr->probe_addr, hdr->probe_value, hdr->window_probe_fd, hdr->window_probe_inode);
   // 3. Once everyone has mapped everything, the names are no longer needed: unlink ours so that
   //    nothing outlives the processes.
   Status barrier = bootstrap->Barrier();
@@ -241,15 +256,17 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
       c->readers_[static_cast<size_t>(p) * ch + k] =
           FifoReader(static_cast<char*>(own) + c->FifoOffset(p, k), opts.geometry, c->pids_[p], p, &c->windows_);
       FifoWriter& w = c->writers_[static_cast<size_t>(p) * ch + k];
-      if (w.receiver_reads_refs()) w.EnableRefs(opts.single_copy_bytes, opts.window_bytes);
+      w.EnableRefs(w.receiver_reads_refs() ? opts.single_copy_bytes : 0,
+                   w.receiver_maps_windows() ? opts.window_bytes : 0);
     }
   }
-  // Peers that can read us: plain references when single copy is on, window references when
-  // shared windows are.
-  int readable = 0;
-  for (Rank p = 0; p < nranks; ++p) readable += c->writers_[static_cast<size_t>(p) * ch].receiver_reads_refs() ? 1 : 0;
-  const int single_copy_peers = opts.single_copy_bytes > 0 ? readable : 0;
-  const int window_peers = opts.window_bytes > 0 ? readable : 0;
+  // Peers that take plain references (single copy on, they can read us) and window references.
+  int single_copy_peers = 0, window_peers = 0;
+  for (Rank p = 0; p < nranks; ++p) {
+    const FifoWriter& w = c->writers_[static_cast<size_t>(p) * ch];
+    single_copy_peers += opts.single_copy_bytes > 0 && w.receiver_reads_refs() ? 1 : 0;
+    window_peers += opts.window_bytes > 0 && w.receiver_maps_windows() ? 1 : 0;
+  }
   CHORUS_INFO(kTransport, "shm: rank %d/%d connected, %d channel(s), %u slots x %llu bytes per FIFO; "
               "single copy to %d of %d ranks from %llu bytes; shared windows to %d of %d ranks from %llu bytes",
               rank, nranks, ch, opts.geometry.slots,
@@ -260,23 +277,43 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
   return Status::Ok();
 }
 
-void ShmConnections::DecideRefsFrom(Rank p, uint64_t probe_addr, uint64_t probe_value) {
+void ShmConnections::DecideRefsFrom(Rank p, uint64_t probe_addr, uint64_t probe_value, int32_t window_fd,
+                                    uint64_t window_inode) {
   // Probed for every peer, threads of this process too: a peer with our pid may be another
   // process in another pid namespace, whose addresses mean nothing here.
-  bool ok = opts_.single_copy_bytes > 0 || opts_.window_bytes > 0;
-  if (ok) {
+  bool read = opts_.single_copy_bytes > 0 || opts_.window_bytes > 0;  // windows fall back to reads
+  if (read) {
     std::string why;
-    ok = CanReadProcess(pids_[p], probe_addr, probe_value, &why);
-    if (!ok) {
+    read = CanReadProcess(pids_[p], probe_addr, probe_value, &why);
+    if (!read) {
       CHORUS_INFO(kTransport, "shm: rank %d cannot read rank %d's memory (process_vm_readv: %s; "
                   "ptrace rules?): messages from it take two copies", rank_, p, why.c_str());
     }
   }
+  // Windows are mapped through /proc/<pid>/fd: a probe window of the peer's, read back here, in a
+  // cache of its own so that the mapping goes away at once.
+  bool windows = false;
+  if (opts_.window_bytes > 0 && window_fd >= 0) {
+    PeerWindows probe;
+    const char* at = nullptr;
+    uint64_t seen = 0;
+    Status st = probe.Map(pids_[p], WindowRef{window_inode, 0, window_fd}, sizeof(seen), &at);
+    if (st.ok()) memcpy(&seen, at, sizeof(seen));
+    windows = st.ok() && seen == probe_value;
+    if (!windows) {
+      CHORUS_INFO(kTransport, "shm: rank %d cannot map rank %d's shared windows (%s): buffers from "
+                  "chorusMemAlloc take %s", rank_, p, st.ok() ? "read a different value" : st.message().c_str(),
+                  read ? "process_vm_readv" : "two copies");
+    }
+  }
   char* own = static_cast<char*>(segments_[rank_].base);
-  for (int k = 0; k < opts_.channels; ++k) FifoReader(own + FifoOffset(p, k), opts_.geometry, 0, p).AcceptRefs(ok);
+  for (int k = 0; k < opts_.channels; ++k) {
+    FifoReader(own + FifoOffset(p, k), opts_.geometry, 0, p).AcceptRefs(read, windows);
+  }
 }
 
 ShmConnections::~ShmConnections() {
+  if (window_probe_ != nullptr) (void)FreeWindow(window_probe_);
   for (auto& m : segments_) {
     if (m.base != nullptr) munmap(m.base, m.bytes);
   }
@@ -341,6 +378,16 @@ void ShmConnections::DeclareFailed(const std::string& why) {
   if (h->failed.load() != 0) return;
   snprintf(h->failure, sizeof(h->failure), "%s", why.c_str());
   h->failed.store(1, std::memory_order_release);
+}
+
+void ShmConnections::AfterCall() {
+  if (windows_.mapped() == 0) return;
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const int64_t ns = static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+  if (ns < next_tidy_ns_) return;
+  next_tidy_ns_ = ns + 100 * 1000000;
+  windows_.DropFreed();
 }
 
 void ShmConnections::PostMailbox(uint64_t epoch, const void* data, size_t bytes) {

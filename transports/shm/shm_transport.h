@@ -41,6 +41,8 @@ class ShmConnections final : public transport::Connections {
   bool PeerDead(Rank peer) override;
   bool PeerFailed(Rank peer) override;
   void DeclareFailed(const std::string& why) override;
+  // Unmaps peers' windows they have freed, at most every 100 ms and only while some are mapped.
+  void AfterCall() override;
   void PostMailbox(uint64_t epoch, const void* data, size_t bytes) override;
   bool ReadMailbox(Rank peer, uint64_t epoch, void* data, size_t bytes) override;
 
@@ -53,7 +55,7 @@ class ShmConnections final : public transport::Connections {
   size_t FifoOffset(Rank src, int channel) const;
   // Probes whether this rank can read rank p's memory and tells p's writers (FifoControl::refs_ok
   // of our inbound FIFOs from p).
-  void DecideRefsFrom(Rank p, uint64_t probe_addr, uint64_t probe_value);
+  void DecideRefsFrom(Rank p, uint64_t probe_addr, uint64_t probe_value, int32_t window_fd, uint64_t window_inode);
 
   Rank rank_;
   int nranks_;
@@ -63,7 +65,9 @@ class ShmConnections final : public transport::Connections {
   std::vector<FifoWriter> writers_;  // [peer * channels + channel]
   std::vector<FifoReader> readers_;  // [peer * channels + channel]
   PeerWindows windows_;              // peers' shared windows mapped here (readers_ use it)
+  int64_t next_tidy_ns_ = 0;         // AfterCall: when to look for freed windows next
   uint64_t probe_word_ = 0;          // read by peers' probes during Create
+  void* window_probe_ = nullptr;     // a window holding probe_word_, mapped by peers' probes
 };
 
 }  // namespace chorus::shm

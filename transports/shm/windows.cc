@@ -36,12 +36,21 @@ std::atomic<int> g_windows{0};
 Status AllocWindow(Bytes bytes, void** out) {
   *out = nullptr;
   if (bytes == 0) return InvalidArgument("chorusMemAlloc: size 0");
-  const int fd = memfd_create("chorus-window", MFD_CLOEXEC);
+  const int fd = memfd_create("chorus-window", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return SystemError(ErrnoMessage("chorusMemAlloc: memfd_create", errno));
+  // The pages are reserved now (a full tmpfs fails here, not with SIGBUS at first touch), and the
+  // size is sealed: a window that could shrink would SIGBUS the peers reading it.
+  int e = 0;
   if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
-    const int e = errno;
+    e = errno;
+  } else if (int rc = posix_fallocate(fd, 0, static_cast<off_t>(bytes)); rc != 0) {
+    e = rc;
+  } else if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    e = errno;
+  }
+  if (e != 0) {
     close(fd);
-    return SystemError(ErrnoMessage("chorusMemAlloc: ftruncate to " + std::to_string(bytes) + " bytes", e));
+    return SystemError(ErrnoMessage("chorusMemAlloc: reserving " + std::to_string(bytes) + " bytes", e));
   }
   struct stat sb{};
   if (fstat(fd, &sb) != 0) {
@@ -125,12 +134,19 @@ Status PeerWindows::Map(int pid, const WindowRef& ref, Bytes n, const char** out
   }
   DropFreed();
   const std::string path = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(ref.fd);
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking: a hostile peer's descriptor could be a FIFO, whose open would wait forever.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return SystemError(ErrnoMessage("open " + path, errno));
   struct stat sb{};
   if (fstat(fd, &sb) != 0 || static_cast<uint64_t>(sb.st_ino) != ref.inode || !S_ISREG(sb.st_mode)) {
     close(fd);
     return RemoteError(path + " is not the window the reference names (freed, or the descriptor reused)");
+  }
+  // Only a window that can never shrink is safe to read through a mapping (else SIGBUS).
+  const int seals = fcntl(fd, F_GET_SEALS);
+  if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) {
+    close(fd);
+    return RemoteError(path + " is not a sealed shared window");
   }
   const Bytes bytes = static_cast<Bytes>(sb.st_size);
   if (ref.offset > bytes || n > bytes - ref.offset) {

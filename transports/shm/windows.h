@@ -48,6 +48,9 @@ class PeerWindows {
   // the range lies outside it.
   Status Map(int pid, const WindowRef& ref, Bytes n, const char** out);
   size_t mapped() const { return maps_.size(); }
+  // Unmaps the windows the peers have freed (their descriptor no longer names the inode), so a
+  // program that allocates and frees buffers does not keep their pages alive through us.
+  void DropFreed();
 
  private:
   struct Mapping {
@@ -57,9 +60,6 @@ class PeerWindows {
     const char* base;
     Bytes bytes;
   };
-  // Unmaps the windows the peers have freed (their descriptor no longer names the inode), so a
-  // program that allocates and frees buffers does not keep their pages alive through us.
-  void DropFreed();
   static constexpr size_t kMaxMappings = 64;  // the oldest are unmapped beyond this
   std::list<Mapping> maps_;                   // most recently used first
 };
