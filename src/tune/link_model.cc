@@ -14,14 +14,23 @@
 namespace chorus::tune {
 
 namespace {
-// The size of cpu0's level-`level` data or unified cache (0: none described).
-uint64_t ReadCacheBytes(int level) {
+// The size of cpu0's level-`level` data or unified cache (0: none described). `private_only`:
+// only if no other core shares it (its CPUs are cpu0's hardware threads): on some machines L2
+// belongs to a cluster of cores.
+uint64_t ReadCacheBytes(int level, bool private_only) {
+  std::string siblings;
+  std::ifstream("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list") >> siblings;
   for (int i = 0; i < 8; ++i) {
     const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
     std::ifstream level_file(dir + "level"), size_file(dir + "size"), type_file(dir + "type");
     int l = 0;
     std::string size, type;
     if (!(level_file >> l) || l != level || !(size_file >> size) || !(type_file >> type) || type == "Instruction") continue;
+    if (private_only) {
+      std::string shared;
+      std::ifstream(dir + "shared_cpu_list") >> shared;
+      if (shared.empty() || (shared != siblings && shared != "0")) return 0;
+    }
     char* end = nullptr;
     uint64_t bytes = std::strtoull(size.c_str(), &end, 10);
     if (end != nullptr && (*end == 'K' || *end == 'k')) bytes <<= 10;
@@ -58,7 +67,8 @@ uint64_t ReadLastLevelCacheBytes() {
 }  // namespace
 
 uint64_t PrivateCacheBytes() {
-  static const uint64_t bytes = ReadCacheBytes(2);
+  // Not when L2 is the last level (no L3): then it is the shared cache the LLC term prices.
+  static const uint64_t bytes = ReadCacheBytes(3, false) > 0 ? ReadCacheBytes(2, true) : 0;
   return bytes;
 }
 

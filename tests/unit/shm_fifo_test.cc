@@ -3,6 +3,7 @@
 // memory, a sender that is gone, slot lengths out of range.
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -823,6 +824,42 @@ TEST(ShmWindows, FreedWindowsAreDropped) {
     ASSERT_TRUE(FreeWindow(win).ok());
     ASSERT_LE(windows.mapped(), 2u) << "after " << i + 1 << " windows";
   }
+}
+
+// A window that is not sealed against shrinking (a peer's own memfd, say) could SIGBUS its reader
+// once truncated: it is never mapped; its references are read the slow way, and the refusal is
+// remembered rather than retried at every piece.
+TEST(ShmWindowsMalformed, UnsealedWindowIsNotMapped) {
+  SharedFifo f;
+  PeerWindows windows;
+  FifoReader r(f.base(), f.geo(), getpid(), 6, &windows);
+  const int fd = memfd_create("chorus-window", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 8192), 0);
+  void* p = mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  auto src = Pattern(8192, 14);
+  memcpy(p, src.data(), src.size());
+  struct stat sb{};
+  ASSERT_EQ(fstat(fd, &sb), 0);
+  const char* direct = nullptr;
+  EXPECT_FALSE(windows.Map(getpid(), WindowRef{static_cast<uint64_t>(sb.st_ino), 0, fd}, 8192, &direct).ok());
+  for (uint64_t slot = 0; slot < 2; ++slot) {
+    char* s = static_cast<char*>(f.base()) + sizeof(FifoControl) + (slot % f.geo().slots) * (sizeof(SlotHeader) + f.geo().slot_bytes);
+    const WindowSlotRef ref{reinterpret_cast<uintptr_t>(p), static_cast<uint64_t>(sb.st_ino), 0, fd, 0};
+    memcpy(reinterpret_cast<SlotHeader*>(s)->inline_data, &ref, sizeof(ref));
+    f.WriteRawSlot(slot, 8192 | kRefFlag | kWindowFlag, 7, 8192);
+    MessageHeader hdr{};
+    const void* data = nullptr;
+    Bytes n = 0;
+    ASSERT_TRUE(r.TryPeek(&hdr, &data, &n).ok());
+    std::vector<unsigned char> dst(8192, 0);
+    ASSERT_TRUE(r.ReadInto(dst.data(), n).ok());
+    EXPECT_EQ(dst, src) << "slot " << slot;
+    EXPECT_EQ(windows.mapped(), 0u);
+  }
+  munmap(p, 8192);
+  close(fd);
 }
 
 }  // namespace

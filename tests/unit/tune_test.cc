@@ -320,6 +320,13 @@ TEST(Tuner, CoresOwnCacheAndSharedCoresAndStreamedResults) {
   EXPECT_LT(b.seconds, a.seconds * 0.9);
 }
 
+TEST(Tuner, PrivateCacheIsSmallerThanTheShared) {
+  const uint64_t l2 = PrivateCacheBytes(), llc = LastLevelCacheBytes();
+  if (l2 == 0) GTEST_SKIP() << "no private cache described (or it is shared, or the last level)";
+  EXPECT_GE(l2, 64u * 1024);
+  EXPECT_LT(l2, llc) << "the core's own cache must be below the shared one it is priced beside";
+}
+
 TEST(Tuner, LastLevelCacheIsWhatOneCoreShares) {
   const uint64_t llc = LastLevelCacheBytes();
   if (llc == 0) GTEST_SKIP() << "no cache information on this machine";

@@ -110,6 +110,12 @@ PeerWindows::~PeerWindows() {
   for (const Mapping& m : maps_) munmap(const_cast<char*>(m.base), m.bytes);
 }
 
+Status PeerWindows::Fail(int pid, uint64_t inode, Status why) {
+  failed_.emplace_back(pid, inode);
+  if (failed_.size() > kMaxMappings) failed_.pop_front();
+  return why;
+}
+
 void PeerWindows::DropFreed() {
   for (auto it = maps_.begin(); it != maps_.end();) {
     struct stat sb{};
@@ -132,11 +138,14 @@ Status PeerWindows::Map(int pid, const WindowRef& ref, Bytes n, const char** out
     *out = maps_.front().base + ref.offset;
     return Status::Ok();
   }
+  for (const auto& f : failed_) {
+    if (f.first == pid && f.second == ref.inode) return RemoteError("window could not be mapped earlier");
+  }
   DropFreed();
   const std::string path = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(ref.fd);
   // Non-blocking: a hostile peer's descriptor could be a FIFO, whose open would wait forever.
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return SystemError(ErrnoMessage("open " + path, errno));
+  if (fd < 0) return Fail(pid, ref.inode, SystemError(ErrnoMessage("open " + path, errno)));
   struct stat sb{};
   if (fstat(fd, &sb) != 0 || static_cast<uint64_t>(sb.st_ino) != ref.inode || !S_ISREG(sb.st_mode)) {
     close(fd);
@@ -146,7 +155,7 @@ Status PeerWindows::Map(int pid, const WindowRef& ref, Bytes n, const char** out
   const int seals = fcntl(fd, F_GET_SEALS);
   if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) {
     close(fd);
-    return RemoteError(path + " is not a sealed shared window");
+    return Fail(pid, ref.inode, RemoteError(path + " is not a sealed shared window"));
   }
   const Bytes bytes = static_cast<Bytes>(sb.st_size);
   if (ref.offset > bytes || n > bytes - ref.offset) {
@@ -156,7 +165,7 @@ Status PeerWindows::Map(int pid, const WindowRef& ref, Bytes n, const char** out
   }
   void* p = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
   close(fd);
-  if (p == MAP_FAILED) return SystemError(ErrnoMessage("mmap of " + path, errno));
+  if (p == MAP_FAILED) return Fail(pid, ref.inode, SystemError(ErrnoMessage("mmap of " + path, errno)));
   // Another window of the same inode and pid replaces a stale entry (cannot happen while the
   // inode lives, but a mapping is cheap to drop).
   for (auto it = maps_.begin(); it != maps_.end();) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <list>
 #include <string>
+#include <utility>
 
 #include "core/status.h"
 #include "core/types.h"
@@ -62,6 +63,10 @@ class PeerWindows {
   };
   static constexpr size_t kMaxMappings = 64;  // the oldest are unmapped beyond this
   std::list<Mapping> maps_;                   // most recently used first
+  // Windows that could not be mapped (pid, inode), the newest last: their references are read the
+  // slow way without trying again at every grain.
+  std::list<std::pair<int, uint64_t>> failed_;
+  Status Fail(int pid, uint64_t inode, Status why);
 };
 
 }  // namespace chorus::shm
