@@ -81,6 +81,10 @@ class Engine {
     return reinterpret_cast<char*>(base + s.offset * esize_);
   }
   Bytes Length(const Slice& s) const { return s.count * esize_; }
+  // Streaming stores for results no later step reads, in calls large enough to want them.
+  host::Store StoreFor(const Step& step) const {
+    return params_.stream_results && step.result_unread ? host::Store::kStreamed : host::Store::kCached;
+  }
 
   Status Loop(std::vector<ChannelState>& channels);
   void WithdrawReferences(std::vector<ChannelState>& channels, const Status& why);
@@ -201,7 +205,7 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
   char* dst = Address(step.dst);
   const char* src = (step.op == OpCode::kRecvReduce || step.op == OpCode::kRecvReduceSend) ? Address(step.src) : nullptr;
   const bool forwards = step.op == OpCode::kRecvReduceSend || step.op == OpCode::kRecvCopySend;
-  const host::Store store = params_.stream_results && step.result_unread ? host::Store::kStreamed : host::Store::kCached;
+  const host::Store store = StoreFor(step);
   if (!ch.started) {
     if (WriteBlockedBySend(ch, dst, total)) return Status::Ok();
     ch.started = true;
@@ -323,7 +327,7 @@ Status Engine::ProgressStep(ChannelState& ch, bool* progressed, bool* step_done)
       const Bytes at = ch.received;
       if (step.op == OpCode::kCopy) {
         if (apart) {
-          const host::Store store = params_.stream_results && step.result_unread ? host::Store::kStreamed : host::Store::kCached;
+          const host::Store store = StoreFor(step);
           host::Copy(dst + at, src + at, n, store);
         } else if (src != dst) {
           memmove(dst, src, len);

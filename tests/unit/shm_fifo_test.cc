@@ -115,6 +115,16 @@ std::string CannotReadChildren() {
     if (!why.empty()) GTEST_SKIP() << "cannot read a child's memory here (" << why << ")"; \
   } while (0)
 
+// A forked sender's wait for the reader to release its reference (false after 15 s).
+bool WaitReleased(FifoWriter& w, uint64_t ticket) {
+  auto deadline = Clock::now() + std::chrono::seconds(15);
+  while (!w.Released(ticket)) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
+}
+
 // Waits for `pid` to exit and returns its exit status (-1 if it was signalled or never ended).
 int ExitCode(pid_t pid, double seconds = 20) {
   auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
@@ -476,12 +486,7 @@ TEST(ShmFifo, CrossProcessReference) {
     FifoWriter w(f.base(), f.geo());
     uint64_t ticket = 0;
     if (!w.TryPushRef({77, size}, buf.data(), size, &ticket).ok() || ticket == 0) _exit(2);
-    auto deadline = Clock::now() + std::chrono::seconds(15);
-    while (!w.Released(ticket)) {
-      if (Clock::now() > deadline) _exit(3);
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-    _exit(0);
+    _exit(WaitReleased(w, ticket) ? 0 : 3);
   }
   ASSERT_GT(pid, 0);
   FifoReader r(f.base(), f.geo(), pid, 1);
@@ -740,12 +745,7 @@ TEST(ShmWindows, CrossProcessReferenceIsMapped) {
     w.EnableRefs(0, 4096);
     uint64_t ticket = 0;
     if (!w.TryPushRef({78, size}, win, size, &ticket).ok() || ticket == 0) _exit(2);
-    auto deadline = Clock::now() + std::chrono::seconds(15);
-    while (!w.Released(ticket)) {
-      if (Clock::now() > deadline) _exit(3);
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-    _exit(0);
+    _exit(WaitReleased(w, ticket) ? 0 : 3);
   }
   ASSERT_GT(pid, 0);
   PeerWindows windows;
