@@ -234,6 +234,33 @@ TEST(Generators, RabenseifnerReduceScatterHalves) {
   EXPECT_EQ(scratch, 0);
 }
 
+// One-shot sends in pieces of the chunk size (else 512 KiB): every peer gets each piece, in the
+// same messages whether a rank is in place or not. In place only two pieces of scratch are used,
+// not a copy of the whole input.
+TEST(Generators, OneShotSendsPiecesAndKeepsTwoInScratch) {
+  const Algorithm& algo = *FindAlgorithm("one_shot");
+  CollArgs a;
+  a.coll = Collective::kAllReduce;
+  a.nranks = 3;
+  a.count = 10;
+  a.chunk_bytes = 3 * 4;  // 3 elements: pieces of 3, 3, 3, 1
+  Count scratch = 0;
+  auto out_of_place = SendCounts(algo, a, &scratch);
+  for (Rank r = 0; r < 3; ++r) EXPECT_EQ(out_of_place[r], (std::vector<Count>{3, 3, 3, 3, 3, 3, 1, 1})) << r;
+  EXPECT_EQ(scratch, 0);
+  a.in_place = true;
+  EXPECT_EQ(SendCounts(algo, a, &scratch), out_of_place);
+  EXPECT_EQ(scratch, 6);
+  // Without a chunk size: 512 KiB pieces; a 64 MiB call in place holds 1 MiB of scratch.
+  a.chunk_bytes = 0;
+  a.nranks = 2;
+  a.count = (64 << 20) / 4;
+  auto big = SendCounts(algo, a, &scratch);
+  EXPECT_EQ(big[0].size(), 128u);
+  EXPECT_EQ(big[0][0], Count{128 << 10});
+  EXPECT_EQ(scratch, Count{256 << 10});
+}
+
 TEST(Generators, RejectsBadArguments) {
   for (const Algorithm& algo : Algorithms()) {
     CollArgs a;

@@ -270,6 +270,32 @@ TEST(Verifier, RanksMayDifferInWhetherTheyAreInPlace) {
   EXPECT_GT(cases, 50u);
 }
 
+// One-shot's pieces, several of them, with ranks in and out of place in every pattern: the two
+// scratch pieces are reused only once the peers have taken what was sent from them.
+TEST(Verifier, OneShotPiecesWithRanksInAndOutOfPlace) {
+  const Algorithm& algo = *FindAlgorithm("one_shot");
+  size_t cases = 0;
+  for (int n : {2, 3, 4, 5}) {
+    for (int channels : {1, 2}) {
+      for (int pattern = 0; pattern < (1 << n); ++pattern) {
+        CollArgs base = Case(Collective::kAllReduce, n, 23, channels, 2 * 4, false, ReduceOp::kSum);
+        std::vector<CollArgs> rank_args;
+        std::vector<RankProgram> programs(static_cast<size_t>(n));
+        for (Rank r = 0; r < n; ++r) {
+          CollArgs a = ArgsForRank(base, r);
+          a.in_place = (pattern >> r) & 1;
+          ASSERT_TRUE(algo.generate(a, r, &programs[r]).ok());
+          rank_args.push_back(a);
+        }
+        Status st = VerifySchedule(rank_args, programs);
+        EXPECT_TRUE(st.ok()) << Describe(algo, base) << " in-place pattern " << pattern << ": " << st.message();
+        ++cases;
+      }
+    }
+  }
+  EXPECT_EQ(cases, 2u * (4 + 8 + 16 + 32));
+}
+
 // ---- Hand-written and hand-broken schedules: the verifier must reject each. ----
 
 std::vector<RankProgram> Build(const char* algo, const CollArgs& a) {
