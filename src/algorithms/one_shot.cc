@@ -15,7 +15,7 @@
 // straight from the input, as the same messages, so ranks that differ in in-place-ness still agree.
 #include <algorithm>
 
-#include "algorithms/emit.h"
+#include "algorithms/one_shot.h"
 #include "algorithms/registry.h"
 
 namespace chorus::sched {
@@ -82,14 +82,16 @@ Count AllReduce(const CollArgs& a, Rank r, Range part, Count base, Emitter& e) {
 }
 
 Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
-  auto channel = [&](Emitter& e, Range part, Count scratch) {
-    Emitter whole = e.Unchunked();  // the pieces are the chunks
-    return AllReduce(a, r, part, scratch, whole);
-  };
+  auto channel = [&](Emitter& e, Range part, Count scratch) { return OneShotAllReduce(a, r, part, scratch, e); };
   return GeneratePerChannel(a, r, out, "one_shot", Applies, channel);
 }
 
 }  // namespace
+
+Count OneShotAllReduce(const CollArgs& a, Rank r, Range part, Count scratch_base, const Emitter& e) {
+  Emitter whole = e.Unchunked();  // the pieces are the chunks
+  return AllReduce(a, r, part, scratch_base, whole);
+}
 
 CHORUS_REGISTER_ALGORITHM(one_shot, "one_shot", Applies, Generate);
 

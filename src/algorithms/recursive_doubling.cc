@@ -1,13 +1,15 @@
 // Recursive doubling: in step s every active rank exchanges with the rank whose index differs in
 // bit s. All-reduce exchanges the whole vector and combines (log2 p latencies, log2 p times the
 // data: for tiny messages); all-gather exchanges the blocks gathered so far, doubling them each
-// step ((p-1)/p of the data). Rank counts that are not a power of two are folded (fold.h).
+// step ((p-1)/p of the data). Rank counts that are not a power of two are folded (fold.h). On two
+// ranks the all-reduce's one exchange is one-shot's, and one-shot's pieces write it (one_shot.h).
 //
 // All-reduce: partners combine the same two operands, so every rank builds the same reduction
 // tree and finalizes bit-identical results. The running value alternates between two scratch
 // buffers: the buffer sent in step s is not written until step s+2, by when the partner has it.
 #include "algorithms/emit.h"
 #include "algorithms/fold.h"
+#include "algorithms/one_shot.h"
 #include "algorithms/registry.h"
 
 namespace chorus::sched {
@@ -101,6 +103,9 @@ void AllGather(const CollArgs& a, Rank r, Range part, Emitter& e) {
 
 Status Generate(const CollArgs& a, Rank r, RankProgram* out) {
   auto channel = [&](Emitter& e, Range part, Count scratch) {
+    // Two ranks: the one exchange of everything is one-shot's, which pipelines it in pieces (and
+    // in place needs two scratch pieces, not the whole vector twice).
+    if (a.coll == Collective::kAllReduce && a.nranks == 2) return OneShotAllReduce(a, r, part, scratch, e);
     if (a.coll == Collective::kAllReduce) return AllReduce(a, r, part, scratch, e);
     AllGather(a, r, part, e);
     return Count{0};

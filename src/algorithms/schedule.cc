@@ -117,6 +117,11 @@ void ForOutputReads(const CollArgs& args, Rank rank, const Step& s, Fn fn) {
 
 }  // namespace
 
+bool StreamsWhenLarge(const Step& step, bool in_place) {
+  if (step.result_unread) return true;
+  return step.op == OpCode::kRecvReduceSend && step.dst.buffer == Buffer::kOutput && !in_place;
+}
+
 void MarkUnreadResults(const CollArgs& args, RankProgram* program) {
   auto& channels = program->channels;
   for (auto& ch : channels) {

@@ -81,9 +81,13 @@ class Engine {
     return reinterpret_cast<char*>(base + s.offset * esize_);
   }
   Bytes Length(const Slice& s) const { return s.count * esize_; }
-  // Streaming stores for results no later step reads, in calls large enough to want them.
+  // Streaming stores, in calls large enough to want them, for results no later step reads and
+  // for what a fused reduce-and-forward step writes to the output out of place
+  // (sched::StreamsWhenLarge).
   host::Store StoreFor(const Step& step) const {
-    return params_.stream_results && step.result_unread ? host::Store::kStreamed : host::Store::kCached;
+    if (!params_.stream_results) return host::Store::kCached;
+    const bool in_place = step.op == OpCode::kRecvReduceSend && Address(step.src) == Address(step.dst);
+    return sched::StreamsWhenLarge(step, in_place) ? host::Store::kStreamed : host::Store::kCached;
   }
 
   Status Loop(std::vector<ChannelState>& channels);

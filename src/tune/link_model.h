@@ -50,14 +50,27 @@ struct LinkModel {
   // which are memory's (0: no cache). Host ranks: the last-level cache.
   double cache_bytes = 0;
   double cache_speedup = 1;
+  // Reductions gain only this share of a cache's speedup (they compute as well as move: the
+  // vector kernels run at ~0.9x memcpy beyond the caches but ~0.65x within them).
+  double reduce_cache_share = 1;
   // A call whose bytes per core (each rank's input and output, times the ranks sharing a core) fit
   // in this many bytes of the core's own cache (L2) moves them private_cache_speedup times faster
   // than memory instead (0: not modelled).
   double private_cache_bytes = 0;
   double private_cache_speedup = 1;
   // A call beyond the cache: what a fused step forwards as it receives it is still in cache, so
-  // its bytes cost this many times less than the memory figures (ForWorkingSet sets it).
+  // its bytes cost this many times less than the memory figures (ForWorkingSet sets it, to
+  // forward_cache_speedup).
   double forward_speedup = 1;
+  // What ForWorkingSet gives forward_speedup beyond the cache (0: cache_speedup). Only the
+  // sender's read of a forwarded message is in cache; the receiver still writes it to memory.
+  double forward_cache_speedup = 0;
+  // A call beyond the cache: a reduction whose own operand (in the input or output) comes from
+  // memory reads it at this cost per byte on top of gamma (ForWorkingSet sets it from
+  // memory_read_s_per_byte). Not when this rank has just sent the same slice: the send read it
+  // into the cache (one-shot's pieces), which is why such schedules move less memory.
+  double cold_read_s_per_byte = 0;
+  double memory_read_s_per_byte = 0;
   // A call beyond the cache: a local copy into a result nothing reads again in the call
   // (Step::result_unread) is written with streaming stores, this many times faster than
   // copy_s_per_byte (no read-for-ownership of the destination). Within the cache: 1.
@@ -83,7 +96,8 @@ struct LinkModel {
 // Ranks of one host exchanging messages through shared memory, fitted to measurements of the shm
 // transport (docs/algorithms.md, "Calibration"): 1 us per message, 4.5 GB/s per message, 9 GB/s
 // of sends plus receives per rank, 36 GB/s of message traffic shared by all ranks of the host,
-// reductions at 2.5 GB/s of output (scalar kernels) and local copies at 8 GB/s per rank.
+// reductions at 7.2 GB/s of output (the vector kernels; 2.5 GB/s when scalar) and local copies
+// at 8 GB/s per rank; the cache and memory terms of docs/algorithms.md, session 4.
 LinkModel DefaultHostModel();
 // The last-level cache one core of this host shares, in bytes (0: unknown).
 uint64_t LastLevelCacheBytes();

@@ -307,6 +307,22 @@ class Sim {
     }
   }
 
+  // Whether `src`, a reduction's own operand, is in cache at step `pc`: this rank sent the same
+  // slice within the few steps before (the send read it just now), or it is scratch (small, and
+  // written by this rank just before).
+  static bool RecentlySent(const std::vector<Step>& steps, size_t pc, const sched::Slice& src) {
+    if (src.buffer == sched::Buffer::kScratch) return true;
+    constexpr size_t kLookBack = 16;
+    for (size_t i = pc; i > 0 && pc - i < kLookBack; --i) {
+      const Step& t = steps[i - 1];
+      if (t.op == OpCode::kSend && t.src.buffer == src.buffer && t.src.offset == src.offset &&
+          t.src.count == src.count) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   bool Reduces(OpCode op) const {
     return op == OpCode::kRecvReduce || op == OpCode::kRecvReduceSend;
   }
@@ -355,7 +371,7 @@ class Sim {
           f.bytes = m.feeder != kNone ? m.bytes / m_.forward_speedup : m.bytes;
           // Written around the caches (a result nothing reads again, beyond the cache): no
           // read-for-ownership of the destination.
-          if (s.result_unread && m_.stream_speedup > 0) f.bytes /= m_.stream_speedup;
+          if (sched::StreamsWhenLarge(s, /*in_place=*/false) && m_.stream_speedup > 0) f.bytes /= m_.stream_speedup;
           f.link_beta = in.beta_s_per_byte;
           f.res[0] = LinkResource(s.peer, u.rank, in.beta_s_per_byte);
           f.res[1] = DomainResource(s.peer, u.rank);
@@ -376,7 +392,8 @@ class Sim {
           f.tail = m.tail;
           const double piece = std::min(m.bytes, m_.pipeline_bytes);
           if (Reduces(s.op)) {
-            f.not_before = start + m.bytes * m_.gamma_s_per_byte;
+            const double cold = m_.cold_read_s_per_byte > 0 && !RecentlySent(steps, u.pc, s.src) ? m_.cold_read_s_per_byte : 0;
+            f.not_before = start + m.bytes * (m_.gamma_s_per_byte + cold);
             f.extra = piece * m_.gamma_s_per_byte;
           }
           flows_.push_back(std::move(f));

@@ -298,11 +298,15 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
   if (any_host && !any_accel) {
     m.cache_bytes = host.cache_bytes;
     m.cache_speedup = host.cache_speedup;
+    m.reduce_cache_share = host.reduce_cache_share;
+    m.forward_cache_speedup = host.forward_cache_speedup;
+    m.memory_read_s_per_byte = host.memory_read_s_per_byte;
     m.stream_speedup = host.stream_speedup;
     m.private_cache_bytes = host.private_cache_bytes;
     m.private_cache_speedup = host.private_cache_speedup;
   }
-  m.pipeline_bytes = o.pipeline_bytes;
+  // Host ranks talk through the shm transport, whose slot is the calibrated model's grain.
+  m.pipeline_bytes = any_host && !any_accel ? host.pipeline_bytes : o.pipeline_bytes;
 
   // Domains: host ranks share their host's memory, ranks on one accelerator share its memory.
   std::vector<int> domain(static_cast<size_t>(n), -1);

@@ -248,12 +248,14 @@ TEST(Tuner, SmallMessagesPickFewLatenciesLargeOnesBandwidth) {
   EXPECT_TRUE(big == "ring" || big == "rabenseifner" || big == "two_shot") << big;
   EXPECT_FALSE(small.runner_up.empty());
   EXPECT_GE(small.runner_up_seconds, small.est_seconds);
-  // The choice is the cheapest of every applicable algorithm at its default settings.
+  // The choice is the cheapest of every applicable algorithm at its default settings, priced for
+  // the call's working set (8 ranks x 64 MiB in and out) as Choose prices it.
+  const LinkModel w = ForWorkingSet(m, 8.0 * 2 * (64 << 20), 8);
   for (const sched::Algorithm* a : sched::ApplicableAlgorithms(large.args)) {
     CollArgs x = Args(Collective::kAllReduce, 8, 16 << 20);
     if (!a->applies(x)) continue;
     SimResult r;
-    ASSERT_TRUE(EstimateAlgorithm(*a, x, m, &r).ok());
+    ASSERT_TRUE(EstimateAlgorithm(*a, x, w, &r).ok());
     EXPECT_LE(large.est_seconds, r.seconds * (1 + 1e-9)) << a->name;
   }
 }
@@ -264,6 +266,9 @@ TEST(Tuner, CallsThatFitInTheCacheMoveTheirBytesFaster) {
   LinkModel cached = memory;
   cached.cache_bytes = 32 << 20;
   cached.cache_speedup = 3;
+  cached.reduce_cache_share = 1;
+  cached.forward_cache_speedup = 0;  // beyond the cache, forwarded bytes at the cache's speedup
+  cached.memory_read_s_per_byte = 0;
   // 2 ranks x (1 MiB in + 1 MiB out) fits: the bytes' share of the time shrinks.
   Choice a, b;
   ASSERT_TRUE(Choose(ChoiceArgs(Collective::kAllReduce, 2, (1 << 20) / 4), memory, AlgoOverride(), &a).ok());
@@ -296,6 +301,8 @@ TEST(Tuner, CoresOwnCacheAndSharedCoresAndStreamedResults) {
   m.cache_speedup = 3;
   m.private_cache_bytes = 1 << 20;
   m.private_cache_speedup = 5;
+  m.reduce_cache_share = 1;
+  m.forward_cache_speedup = 0;
   // 4 ranks x 128 KiB each: 128 KiB per core fits the core's own cache; 4 x 1 MiB only the shared.
   EXPECT_DOUBLE_EQ(ForWorkingSet(m, 4 * 128 * 1024, 4).gamma_s_per_byte * 5, m.gamma_s_per_byte);
   EXPECT_DOUBLE_EQ(ForWorkingSet(m, 4 * 1024 * 1024 + 4, 4).gamma_s_per_byte * 3, m.gamma_s_per_byte);
@@ -318,6 +325,53 @@ TEST(Tuner, CoresOwnCacheAndSharedCoresAndStreamedResults) {
   ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("ring"), ag, plain, &a).ok());
   ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("ring"), ag, streamed, &b).ok());
   EXPECT_LT(b.seconds, a.seconds * 0.9);
+}
+
+// Reductions gain only their share of a cache's speedup; beyond the cache, forwarded bytes get
+// forward_cache_speedup and an operand fresh from memory costs a read.
+TEST(Tuner, ReductionsInCacheAndReadsFromMemory) {
+  LinkModel m = DefaultHostModel();
+  m.cache_bytes = 32 << 20;
+  m.cache_speedup = 3;
+  m.reduce_cache_share = 0.5;
+  m.forward_cache_speedup = 1.3;
+  m.memory_read_s_per_byte = 1 / 8e9;
+  m.private_cache_bytes = 0;
+  const LinkModel in = ForWorkingSet(m, 1 << 20, 2), out = ForWorkingSet(m, 1 << 30, 2);
+  EXPECT_DOUBLE_EQ(in.gamma_s_per_byte * 1.5, m.gamma_s_per_byte);
+  EXPECT_DOUBLE_EQ(in.copy_s_per_byte * 3, m.copy_s_per_byte);
+  EXPECT_DOUBLE_EQ(in.cold_read_s_per_byte, 0);
+  EXPECT_DOUBLE_EQ(out.forward_speedup, 1.3);
+  EXPECT_DOUBLE_EQ(out.cold_read_s_per_byte, m.memory_read_s_per_byte);
+  // The ring reduces operands it has never read: the read from memory makes it dearer. One-shot
+  // reduces each piece right after sending it, from the cache: the same price either way.
+  LinkModel no_reads = out;
+  no_reads.cold_read_s_per_byte = 0;
+  const CollArgs big = Args(Collective::kAllReduce, 2, (256 << 20) / 4);
+  SimResult ring, ring_reads, one, one_reads;
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("ring"), big, no_reads, &ring).ok());
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("ring"), big, out, &ring_reads).ok());
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("one_shot"), big, no_reads, &one).ok());
+  ASSERT_TRUE(EstimateAlgorithm(*sched::FindAlgorithm("one_shot"), big, out, &one_reads).ok());
+  EXPECT_GT(ring_reads.seconds, ring.seconds * 1.05);
+  EXPECT_DOUBLE_EQ(one_reads.seconds, one.seconds);
+}
+
+// The calibrated host model's picks for two ranks (docs/benchmarks.md, session 4): one-shot's
+// pieces beyond the cache (or recursive doubling, which is one-shot on two ranks), a halving
+// algorithm in between, one-shot for the smallest calls.
+TEST(Tuner, TwoHostRanksBeyondTheCacheExchangeEverythingInPieces) {
+  LinkModel m = DefaultHostModel();
+  m.cache_bytes = 32 << 20;
+  m.private_cache_bytes = 1 << 20;
+  Choice tiny, mid, big;
+  ASSERT_TRUE(Choose(Args(Collective::kAllReduce, 2, 4), m, AlgoOverride(), &tiny).ok());
+  ASSERT_TRUE(Choose(Args(Collective::kAllReduce, 2, (1 << 20) / 4), m, AlgoOverride(), &mid).ok());
+  ASSERT_TRUE(Choose(Args(Collective::kAllReduce, 2, (256 << 20) / 4), m, AlgoOverride(), &big).ok());
+  const std::string t = tiny.algorithm->name, b = big.algorithm->name, md = mid.algorithm->name;
+  EXPECT_TRUE(t == "one_shot" || t == "recursive_doubling") << t;
+  EXPECT_TRUE(b == "one_shot" || b == "recursive_doubling") << b;
+  EXPECT_TRUE(md == "rabenseifner" || md == "two_shot" || md == "ring") << md;
 }
 
 TEST(Tuner, PrivateCacheIsSmallerThanTheShared) {

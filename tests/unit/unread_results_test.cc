@@ -75,6 +75,29 @@ TEST(UnreadResults, RingAllReduceStreamsOnlyTheBlocksNotSentOn) {
   EXPECT_EQ(unread, 1);
 }
 
+// What the executor streams in a large call: unread results, and the ring's reduce-and-forward
+// into the output when out of place (the forward reads it back; in place it is the operand, just
+// read, in cache). Not a reduce-and-forward into scratch, nor any other step.
+TEST(UnreadResults, LargeCallsAlsoStreamReduceAndForwardIntoTheOutputOutOfPlace) {
+  const RankProgram p = Marked("ring", Args(Collective::kAllReduce, 4, 400), 2);
+  const auto forwards = StepsOf(p, OpCode::kRecvReduceSend);
+  ASSERT_FALSE(forwards.empty());
+  int into_output = 0;
+  for (const Step* s : forwards) {
+    if (s->dst.buffer != Buffer::kOutput) continue;
+    ++into_output;
+    EXPECT_FALSE(s->result_unread) << ToString(*s);
+    EXPECT_TRUE(StreamsWhenLarge(*s, /*in_place=*/false)) << ToString(*s);
+    EXPECT_FALSE(StreamsWhenLarge(*s, /*in_place=*/true)) << ToString(*s);
+  }
+  EXPECT_EQ(into_output, 3);  // the reduce-scatter's partials go through the output too
+  Step scratch = *forwards[0];
+  scratch.dst.buffer = Buffer::kScratch;
+  EXPECT_FALSE(StreamsWhenLarge(scratch, false));
+  for (const Step* s : StepsOf(p, OpCode::kSend)) EXPECT_FALSE(StreamsWhenLarge(*s, false));
+  for (const Step* s : StepsOf(p, OpCode::kRecv)) EXPECT_EQ(StreamsWhenLarge(*s, false), s->result_unread);
+}
+
 TEST(UnreadResults, AvgEpilogueAndNoOutputStayCached) {
   CollArgs a = Args(Collective::kReduceScatter, 3, 50);
   a.op = ReduceOp::kAvg;
