@@ -117,9 +117,10 @@ void ForOutputReads(const CollArgs& args, Rank rank, const Step& s, Fn fn) {
 
 }  // namespace
 
-bool StreamsWhenLarge(const Step& step, bool in_place) {
+bool StreamsWhenLarge(const Step& step, bool operand_is_dst, ReduceOp op) {
   if (step.result_unread) return true;
-  return step.op == OpCode::kRecvReduceSend && step.dst.buffer == Buffer::kOutput && !in_place;
+  return step.op == OpCode::kRecvReduceSend && step.dst.buffer == Buffer::kOutput && !operand_is_dst &&
+         !(step.finalize && op == ReduceOp::kAvg);
 }
 
 void MarkUnreadResults(const CollArgs& args, RankProgram* program) {

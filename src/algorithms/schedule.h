@@ -115,18 +115,19 @@ inline Count PartOffset(Count count, int parts, int i) {
   return ii * base + (ii < extra ? ii : extra);
 }
 
+// Whether the executor writes `step`'s result with streaming stores in a call whose results
+// outgrow the caches: a result no later step reads (result_unread), or a fused reduce-and-forward
+// into the output whose operand is other memory (`operand_is_dst` false). The forwarded message
+// then reads the result back from memory, which was measured to cost less than the
+// read-for-ownership of every output line (2 ranks, ring, 64-256 MiB out of place: 14-17%
+// faster); when the operand is the destination its lines were just read and are in cache. Not a
+// finalizing step of an average (`op`): its division reads the result straight back.
+bool StreamsWhenLarge(const Step& step, bool operand_is_dst, ReduceOp op);
+
 // Sets Step::result_unread on the receives and copies (not fused, not reductions the epilogue
 // re-reads) whose dst lies in kOutput and that no other step of any channel reads afterwards
 // (same channel: later steps; other channels: any step, as they run concurrently).
 // O(steps log steps).
-// Whether the executor writes `step`'s result with streaming stores in a call whose results
-// outgrow the caches: a result no later step reads (result_unread), or a fused reduce-and-forward
-// into the output when its operand is not the same memory (`in_place`). The forwarded message then
-// reads the result back from memory, which was measured to cost less than the read-for-ownership
-// of every output line (2 ranks, ring, 64-256 MiB out of place: 14-17% faster); in place the
-// lines were just read as the operand and are in cache.
-bool StreamsWhenLarge(const Step& step, bool in_place);
-
 void MarkUnreadResults(const CollArgs& args, RankProgram* program);
 
 std::string ToString(const Step& s);

@@ -86,8 +86,8 @@ class Engine {
   // (sched::StreamsWhenLarge).
   host::Store StoreFor(const Step& step) const {
     if (!params_.stream_results) return host::Store::kCached;
-    const bool in_place = step.op == OpCode::kRecvReduceSend && Address(step.src) == Address(step.dst);
-    return sched::StreamsWhenLarge(step, in_place) ? host::Store::kStreamed : host::Store::kCached;
+    const bool operand_is_dst = step.op == OpCode::kRecvReduceSend && Address(step.src) == Address(step.dst);
+    return sched::StreamsWhenLarge(step, operand_is_dst, params_.op) ? host::Store::kStreamed : host::Store::kCached;
   }
 
   Status Loop(std::vector<ChannelState>& channels);
@@ -261,7 +261,7 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
         return RemoteError(std::string(params_.what) + " on rank " + std::to_string(program_.rank) + ": " +
                            st.message() + " (" + Describe(ch) + ")");
       }
-      if (src != nullptr) host::Reduce(out, src + ch.received, into, n / esize_, params_.dtype, redop_);
+      if (src != nullptr) host::Reduce(out, src + ch.received, into, n / esize_, params_.dtype, redop_, store);
     } else {
       if (src != nullptr) {
         host::Reduce(out, src + ch.received, data, n / esize_, params_.dtype, redop_, store);

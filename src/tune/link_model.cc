@@ -123,8 +123,9 @@ Status ApplyHostModelOverrides(LinkModel* m, const std::string& spec) {
 
 LinkModel DefaultHostModel() {
   // Fitted to chorus-bench runs of the shm transport on an idle 16-core x86 host (2, 4 and 8
-  // ranks; ring all-reduce and all-gather, chain broadcast, pairwise all-to-all; scalar
-  // reductions): see docs/algorithms.md, "Calibration".
+  // ranks; ring all-reduce and all-gather, chain broadcast, pairwise all-to-all), then the
+  // reduction, cache and memory terms refitted on the 2-core build VM with the vector kernels:
+  // see docs/algorithms.md, "Calibration" and "Memory traffic beyond the cache".
   LinkModel m;
   m.name = "host-shm";
   double alpha_s = 1.0e-6, link_beta = 1.0 / 4.5e9;

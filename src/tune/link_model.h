@@ -67,13 +67,14 @@ struct LinkModel {
   double forward_cache_speedup = 0;
   // A call beyond the cache: a reduction whose own operand (in the input or output) comes from
   // memory reads it at this cost per byte on top of gamma (ForWorkingSet sets it from
-  // memory_read_s_per_byte). Not when this rank has just sent the same slice: the send read it
-  // into the cache (one-shot's pieces), which is why such schedules move less memory.
+  // memory_read_s_per_byte). Not when one of the few steps before sent or wrote the same slice:
+  // it is in cache (one-shot's pieces), which is why such schedules move less memory.
   double cold_read_s_per_byte = 0;
   double memory_read_s_per_byte = 0;
-  // A call beyond the cache: a local copy into a result nothing reads again in the call
-  // (Step::result_unread) is written with streaming stores, this many times faster than
-  // copy_s_per_byte (no read-for-ownership of the destination). Within the cache: 1.
+  // A call beyond the cache: a local copy or receive into a result nothing reads again in the
+  // call (Step::result_unread), or a fused reduce-and-forward into the output
+  // (sched::StreamsWhenLarge), is written with streaming stores: this many times cheaper (no
+  // read-for-ownership of the destination). Within the cache: 1.
   double stream_speedup = 1;
   // The engine streams only in calls whose output reaches this many bytes per rank
   // (CHORUS_NT_STORE_BYTES; 0: never), so smaller calls are priced without stream_speedup.

@@ -307,18 +307,18 @@ class Sim {
     }
   }
 
-  // Whether `src`, a reduction's own operand, is in cache at step `pc`: this rank sent the same
-  // slice within the few steps before (the send read it just now), or it is scratch (small, and
-  // written by this rank just before).
-  static bool RecentlySent(const std::vector<Step>& steps, size_t pc, const sched::Slice& src) {
+  // Whether `src`, a reduction's own operand, is in cache at step `pc`: one of the few steps
+  // before sent the same slice (the send read it just now) or wrote it (one-shot's running
+  // result on 3+ ranks), or it is scratch (written by this rank before it is reduced).
+  static bool Warm(const std::vector<Step>& steps, size_t pc, const sched::Slice& src) {
     if (src.buffer == sched::Buffer::kScratch) return true;
+    auto same = [&](const sched::Slice& x) {
+      return x.buffer == src.buffer && x.offset == src.offset && x.count == src.count;
+    };
     constexpr size_t kLookBack = 16;
     for (size_t i = pc; i > 0 && pc - i < kLookBack; --i) {
       const Step& t = steps[i - 1];
-      if (t.op == OpCode::kSend && t.src.buffer == src.buffer && t.src.offset == src.offset &&
-          t.src.count == src.count) {
-        return true;
-      }
+      if (t.op == OpCode::kSend ? same(t.src) : same(t.dst)) return true;
     }
     return false;
   }
@@ -371,7 +371,8 @@ class Sim {
           f.bytes = m.feeder != kNone ? m.bytes / m_.forward_speedup : m.bytes;
           // Written around the caches (a result nothing reads again, beyond the cache): no
           // read-for-ownership of the destination.
-          if (sched::StreamsWhenLarge(s, /*in_place=*/false) && m_.stream_speedup > 0) f.bytes /= m_.stream_speedup;
+          // Every call is priced out of place (Choose): the operand is never the destination.
+          if (sched::StreamsWhenLarge(s, /*operand_is_dst=*/false, args_.op) && m_.stream_speedup > 0) f.bytes /= m_.stream_speedup;
           f.link_beta = in.beta_s_per_byte;
           f.res[0] = LinkResource(s.peer, u.rank, in.beta_s_per_byte);
           f.res[1] = DomainResource(s.peer, u.rank);
@@ -392,7 +393,7 @@ class Sim {
           f.tail = m.tail;
           const double piece = std::min(m.bytes, m_.pipeline_bytes);
           if (Reduces(s.op)) {
-            const double cold = m_.cold_read_s_per_byte > 0 && !RecentlySent(steps, u.pc, s.src) ? m_.cold_read_s_per_byte : 0;
+            const double cold = m_.cold_read_s_per_byte > 0 && !Warm(steps, u.pc, s.src) ? m_.cold_read_s_per_byte : 0;
             f.not_before = start + m.bytes * (m_.gamma_s_per_byte + cold);
             f.extra = piece * m_.gamma_s_per_byte;
           }

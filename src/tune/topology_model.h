@@ -34,7 +34,8 @@ struct TopologyModelOptions {
   // Host ranks: a message moves each byte through memory this often (the sender copies into the
   // shared segment: read + write; the receiver copies out: read + write).
   double host_memory_passes = 4;
-  // Streaming grain of fused receive-and-forward steps (the transports' slot size).
+  // Streaming grain of fused receive-and-forward steps (the transports' slot size), for ranks on
+  // accelerators; ranks all on host cores use the calibrated host model's (the shm slot).
   double pipeline_bytes = 256 * 1024;
 };
 

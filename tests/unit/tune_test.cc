@@ -400,6 +400,13 @@ TEST(Tuner, HostModelCalibrationOverrides) {
   EXPECT_DOUBLE_EQ(m.gamma_s_per_byte, 1.0 / 10e9);
   EXPECT_DOUBLE_EQ(m.cache_bytes, 8.0 * 1024 * 1024);
   EXPECT_DOUBLE_EQ(m.copy_s_per_byte, DefaultHostModel().copy_s_per_byte);  // "x" refused
+  // The memory-traffic keys (session 4).
+  LinkModel k = DefaultHostModel();
+  ASSERT_TRUE(ApplyHostModelOverrides(&k, "reduce_cache_share=0.25,forward_speedup=2,read_gbps=4,pipeline_kib=32").ok());
+  EXPECT_DOUBLE_EQ(k.reduce_cache_share, 0.25);
+  EXPECT_DOUBLE_EQ(k.forward_cache_speedup, 2);
+  EXPECT_DOUBLE_EQ(k.memory_read_s_per_byte, 1.0 / 4e9);
+  EXPECT_DOUBLE_EQ(k.pipeline_bytes, 32 * 1024);
 }
 
 TEST(Tuner, InPlaceRanksChooseLikeTheOthers) {

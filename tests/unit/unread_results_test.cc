@@ -87,15 +87,23 @@ TEST(UnreadResults, LargeCallsAlsoStreamReduceAndForwardIntoTheOutputOutOfPlace)
     if (s->dst.buffer != Buffer::kOutput) continue;
     ++into_output;
     EXPECT_FALSE(s->result_unread) << ToString(*s);
-    EXPECT_TRUE(StreamsWhenLarge(*s, /*in_place=*/false)) << ToString(*s);
-    EXPECT_FALSE(StreamsWhenLarge(*s, /*in_place=*/true)) << ToString(*s);
+    EXPECT_TRUE(StreamsWhenLarge(*s, /*operand_is_dst=*/false, ReduceOp::kSum)) << ToString(*s);
+    EXPECT_FALSE(StreamsWhenLarge(*s, /*operand_is_dst=*/true, ReduceOp::kSum)) << ToString(*s);
   }
   EXPECT_EQ(into_output, 3);  // the reduce-scatter's partials go through the output too
   Step scratch = *forwards[0];
   scratch.dst.buffer = Buffer::kScratch;
-  EXPECT_FALSE(StreamsWhenLarge(scratch, false));
-  for (const Step* s : StepsOf(p, OpCode::kSend)) EXPECT_FALSE(StreamsWhenLarge(*s, false));
-  for (const Step* s : StepsOf(p, OpCode::kRecv)) EXPECT_EQ(StreamsWhenLarge(*s, false), s->result_unread);
+  EXPECT_FALSE(StreamsWhenLarge(scratch, false, ReduceOp::kSum));
+  for (const Step* s : StepsOf(p, OpCode::kSend)) EXPECT_FALSE(StreamsWhenLarge(*s, false, ReduceOp::kSum));
+  // The last reduce-scatter step finalizes: an average divides it right after, from the cache.
+  int finalizing = 0;
+  for (const Step* s : forwards) {
+    if (s->dst.buffer != Buffer::kOutput || !s->finalize) continue;
+    ++finalizing;
+    EXPECT_FALSE(StreamsWhenLarge(*s, false, ReduceOp::kAvg)) << ToString(*s);
+    EXPECT_TRUE(StreamsWhenLarge(*s, false, ReduceOp::kMax)) << ToString(*s);
+  }
+  EXPECT_EQ(finalizing, 1);
 }
 
 TEST(UnreadResults, AvgEpilogueAndNoOutputStayCached) {
