@@ -14,6 +14,15 @@
 namespace chorus::tune {
 
 namespace {
+// A sysfs cache size ("32768K", "1M", "512") in bytes.
+uint64_t SysfsSizeBytes(const std::string& size) {
+  char* end = nullptr;
+  uint64_t bytes = std::strtoull(size.c_str(), &end, 10);
+  if (end != nullptr && (*end == 'K' || *end == 'k')) bytes <<= 10;
+  else if (end != nullptr && (*end == 'M' || *end == 'm')) bytes <<= 20;
+  return bytes;
+}
+
 // The size of cpu0's level-`level` data or unified cache (0: none described). `private_only`:
 // only if no other core shares it (its CPUs are cpu0's hardware threads): on some machines L2
 // belongs to a cluster of cores.
@@ -31,11 +40,7 @@ uint64_t ReadCacheBytes(int level, bool private_only) {
       std::ifstream(dir + "shared_cpu_list") >> shared;
       if (shared.empty() || (shared != siblings && shared != "0")) return 0;
     }
-    char* end = nullptr;
-    uint64_t bytes = std::strtoull(size.c_str(), &end, 10);
-    if (end != nullptr && (*end == 'K' || *end == 'k')) bytes <<= 10;
-    else if (end != nullptr && (*end == 'M' || *end == 'm')) bytes <<= 20;
-    return bytes;
+    return SysfsSizeBytes(size);
   }
   return 0;
 }
@@ -51,10 +56,7 @@ uint64_t ReadLastLevelCacheBytes() {
     int level = 0;
     std::string size;
     if (!(level_file >> level) || !(size_file >> size) || size.empty()) continue;
-    char* end = nullptr;
-    uint64_t bytes = std::strtoull(size.c_str(), &end, 10);
-    if (end != nullptr && (*end == 'K' || *end == 'k')) bytes <<= 10;
-    else if (end != nullptr && (*end == 'M' || *end == 'm')) bytes <<= 20;
+    const uint64_t bytes = SysfsSizeBytes(size);
     if (level > best_level || (level == best_level && bytes > best)) {
       best_level = level;
       best = bytes;

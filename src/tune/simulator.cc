@@ -369,9 +369,9 @@ class Sim {
           Flow f;
           // Forwarded by a fused step as it was received: its bytes are still in cache.
           f.bytes = m.feeder != kNone ? m.bytes / m_.forward_speedup : m.bytes;
-          // Written around the caches (a result nothing reads again, beyond the cache): no
-          // read-for-ownership of the destination.
-          // Every call is priced out of place (Choose): the operand is never the destination.
+          // Written around the caches beyond the cache (sched::StreamsWhenLarge): no
+          // read-for-ownership of the destination. Every call is priced out of place (Choose):
+          // the operand is never the destination.
           if (sched::StreamsWhenLarge(s, /*operand_is_dst=*/false, args_.op) && m_.stream_speedup > 0) f.bytes /= m_.stream_speedup;
           f.link_beta = in.beta_s_per_byte;
           f.res[0] = LinkResource(s.peer, u.rank, in.beta_s_per_byte);
