@@ -39,6 +39,9 @@ class Backend {
   virtual void EndCase() {}
   // Where the case's buffers come from (default: malloc).
   virtual BufferMemory memory() const { return {}; }
+  // Whether Run computes the collective's result, so that -c 1 checks it (not the memory floor,
+  // which only moves the bytes).
+  virtual bool ProducesResults() const { return true; }
 };
 
 }  // namespace chorus::bench

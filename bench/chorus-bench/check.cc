@@ -179,22 +179,26 @@ CallBuffers CaseBuffers::Call(bool in_place) const {
   }
 }
 
-std::size_t CaseBuffers::input_elems() const {
-  switch (case_.coll) {
+std::size_t InputElems(const Case& c) {
+  switch (c.coll) {
     case Coll::kReduceScatter:
-    case Coll::kAllToAll: return case_.shape.send_elems;
-    default: return case_.shape.count;
+    case Coll::kAllToAll: return c.shape.send_elems;
+    default: return c.shape.count;
   }
 }
 
-std::size_t CaseBuffers::output_elems(int nranks) const {
-  switch (case_.coll) {
+std::size_t OutputElems(const Case& c, int rank, int nranks) {
+  switch (c.coll) {
     case Coll::kAllGather:
-    case Coll::kAllToAll: return case_.shape.count * static_cast<std::size_t>(nranks);
-    case Coll::kReduce: return rank_ == case_.root ? case_.shape.count : 0;
-    default: return case_.shape.count;
+    case Coll::kAllToAll: return c.shape.count * static_cast<std::size_t>(nranks);
+    case Coll::kReduce: return rank == c.root ? c.shape.count : 0;
+    default: return c.shape.count;
   }
 }
+
+std::size_t CaseBuffers::input_elems() const { return InputElems(case_); }
+
+std::size_t CaseBuffers::output_elems(int nranks) const { return OutputElems(case_, rank_, nranks); }
 
 void CaseBuffers::Fill(const Pattern& p, int /*nranks*/, bool in_place) {
   const CallBuffers call = Call(in_place);

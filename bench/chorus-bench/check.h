@@ -26,6 +26,11 @@ struct BufferMemory {
   void (*release)(void* p) = nullptr;
 };
 
+// Elements a rank's call reads from its input and writes to its output, out of place (a reduce's
+// non-root writes none).
+std::size_t InputElems(const Case& c);
+std::size_t OutputElems(const Case& c, int rank, int nranks);
+
 class CaseBuffers {
  public:
   CaseBuffers(const Case& c, int rank, BufferMemory memory = {});

@@ -12,6 +12,7 @@
 
 #include "chorus-bench/channel.h"
 #include "chorus-bench/chorus_backend.h"
+#include "chorus-bench/floor_backend.h"
 #include "chorus-bench/protocol.h"
 #include "chorus-bench/worker.h"
 #include "chorus/chorus.h"
@@ -56,7 +57,12 @@ class ThreadLauncher : public GroupLauncher {
         std::string err;
         if (pipes.Open(opts_, r, &err)) {
           ChorusBackend be(comms_[static_cast<std::size_t>(r)], forced_, /*owns=*/false, opts_.registered);
-          RunWorker(&be, pipes, r, nranks_, opts_, ChorusVersionString(), "");
+          if (opts_.floor_worker) {
+            FloorBackend floor(be);
+            RunWorker(&floor, pipes, r, nranks_, opts_, floor.version(), "");
+          } else {
+            RunWorker(&be, pipes, r, nranks_, opts_, ChorusVersionString(), "");
+          }
         }
         done_[r] = true;
       });
@@ -205,6 +211,10 @@ int ChorusWorkerMain(const Options& o) {
   if (comm == nullptr) return RunWorker(nullptr, pipes, rank, nranks, o, ChorusVersionString(), init_error);
   const char* algo = std::getenv("CHORUS_ALGO");
   ChorusBackend be(comm, algo != nullptr && *algo != '\0', /*owns=*/true, o.registered);
+  if (o.floor_worker) {
+    FloorBackend floor(be);
+    return RunWorker(&floor, pipes, rank, nranks, o, floor.version(), "");
+  }
   return RunWorker(&be, pipes, rank, nranks, o, ChorusVersionString(), "");
 }
 

@@ -99,6 +99,18 @@ int CoordinateRun(const Options& o) {
     std::string impl, err;
     std::vector<std::string> variants;
     ParseBaseline(spec, &impl, &variants, &err);
+    if (impl == "floor") {
+      // Chorus's own ranks and communicator (for the barriers), copying instead of communicating.
+      Options floor = o;
+      floor.floor_worker = true;
+      Group g;
+      g.info.impl = "floor";
+      g.info.baseline = true;
+      g.launcher = threads ? ChorusThreadLauncher(floor, nranks, "") : ChorusProcessLauncher(floor, nranks, "");
+      g.relay_uid = !threads;
+      groups.push_back(std::move(g));
+      continue;
+    }
     const std::string exe = bin_dir + "/chorus-bench-" + impl;
     if (access(exe.c_str(), X_OK) != 0) {
       std::fprintf(stderr, "chorus-bench: baseline '%s' needs %s, which was not built (is %s installed?)\n",

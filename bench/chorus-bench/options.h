@@ -55,6 +55,8 @@ struct Options {
   // Set by a coordinator for its workers.
   std::string worker_dir;
   std::string worker_group;
+  // --baseline floor's workers: copy instead of calling the collective (floor_backend.h).
+  bool floor_worker = false;
   // Gloo: the rendezvous directory and the all-reduce algorithm (ring, halving_doubling).
   std::string gloo_store;
   std::string gloo_algo = "ring";

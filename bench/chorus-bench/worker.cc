@@ -45,7 +45,7 @@ void MeasurePlacement(Backend& be, const Options& o, const Case& c, const Patter
     m->message = s.message;
     return;
   }
-  if (o.check) {
+  if (o.check && be.ProducesResults()) {
     if (CorruptRequested() && be.rank() == 0) bufs.Corrupt(in_place);
     m->wrong = bufs.CountWrong(p, n, in_place);
   }

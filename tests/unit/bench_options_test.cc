@@ -156,6 +156,23 @@ TEST(BenchOptions, LongFormsListsAndAll) {
   ASSERT_TRUE(Parse({"allreduce", "--baseline", "mpi,gloo:all", "--json", "x.json"}, &o).ok);
   EXPECT_EQ(o.baselines, (std::vector<std::string>{"mpi", "gloo:all"}));
   EXPECT_EQ(o.json_path, "x.json");
+  ASSERT_TRUE(Parse({"alltoall", "--baseline", "floor,mpi"}, &o).ok);
+  EXPECT_EQ(o.baselines, (std::vector<std::string>{"floor", "mpi"}));
+  EXPECT_FALSE(o.floor_worker);
+}
+
+TEST(BenchOptions, FloorWorkersAreToldSo) {
+  Options o;
+  ASSERT_TRUE(Parse({"alltoall", "-b", "1K", "-e", "4K", "--ranks", "2"}, &o).ok);
+  for (bool floor : {false, true}) {
+    o.floor_worker = floor;
+    std::vector<std::string> args = WorkerArgs(o);
+    args.insert(args.begin(), "chorus-bench");
+    Options w;
+    const ParseOutcome p = ParseOptions(Program::kChorus, args, &w);
+    ASSERT_TRUE(p.ok) << p.message;
+    EXPECT_EQ(w.floor_worker, floor);
+  }
 }
 
 TEST(BenchOptions, Rejections) {
@@ -180,6 +197,7 @@ TEST(BenchOptions, Rejections) {
       {"allreduce", "--ranks", "2", "--threads", "2"},
       {"allreduce", "--baseline", "nccl"},       //
       {"allreduce", "--baseline", "gloo:bcube"}, //
+      {"allreduce", "--baseline", "floor:ring"}, // the floor has no variants
       {"allreduce", "--algo-list", "ring"},      // without --algo all
       {"allreduce", "--frobnicate"},             //
   };
