@@ -57,8 +57,8 @@ class ThreadLauncher : public GroupLauncher {
         std::string err;
         if (pipes.Open(opts_, r, &err)) {
           ChorusBackend be(comms_[static_cast<std::size_t>(r)], forced_, /*owns=*/false, opts_.registered);
-          if (opts_.floor_worker) {
-            FloorBackend floor(be);
+          if (!opts_.floor_worker.empty()) {
+            FloorBackend floor(be, opts_.floor_worker == "serial");
             RunWorker(&floor, pipes, r, nranks_, opts_, floor.version(), "");
           } else {
             RunWorker(&be, pipes, r, nranks_, opts_, ChorusVersionString(), "");
@@ -211,8 +211,8 @@ int ChorusWorkerMain(const Options& o) {
   if (comm == nullptr) return RunWorker(nullptr, pipes, rank, nranks, o, ChorusVersionString(), init_error);
   const char* algo = std::getenv("CHORUS_ALGO");
   ChorusBackend be(comm, algo != nullptr && *algo != '\0', /*owns=*/true, o.registered);
-  if (o.floor_worker) {
-    FloorBackend floor(be);
+  if (!o.floor_worker.empty()) {
+    FloorBackend floor(be, o.floor_worker == "serial");
     return RunWorker(&floor, pipes, rank, nranks, o, floor.version(), "");
   }
   return RunWorker(&be, pipes, rank, nranks, o, ChorusVersionString(), "");

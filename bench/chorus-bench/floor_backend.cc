@@ -89,8 +89,8 @@ void FloorCopy(void* dst, std::size_t write, const void* src, std::size_t read, 
 }
 
 std::string FloorBackend::version() const {
-  return "each rank reads its input and writes its output once, all ranks at once (memcpy or streaming stores, "
-         "the faster)";
+  return std::string("each rank reads its input and writes its output once, ") +
+         (serial_ ? "one rank after another" : "all ranks at once") + " (memcpy or streaming stores, the faster)";
 }
 
 CallStatus FloorBackend::Supports(const Case& c, bool in_place) const {
@@ -117,8 +117,16 @@ CallStatus FloorBackend::Run(const Case& c, const CallBuffers& b) {
     streaming_ = best[1] < best[0];
     chosen_case_ = c.index;
   }
-  FloorCopy(b.recv, t.write, b.send, t.read, streaming_);
-  return CallStatus::Ok();
+  if (!serial_) {
+    FloorCopy(b.recv, t.write, b.send, t.read, streaming_);
+    return CallStatus::Ok();
+  }
+  for (int turn = 0; turn < nranks(); ++turn) {
+    const CallStatus s = inner_.Barrier();
+    if (!s.ok()) return s;
+    if (turn == rank()) FloorCopy(b.recv, t.write, b.send, t.read, streaming_);
+  }
+  return inner_.Barrier();
 }
 
 void FloorBackend::EndCase() {

@@ -26,10 +26,15 @@ void FloorCopy(void* dst, std::size_t write, const void* src, std::size_t read, 
 
 // A Backend whose "collective" is FloorCopy of the case's traffic; barriers and gathers go to
 // `inner` (the ranks' real communicator). Whether streaming or memcpy is faster is timed once per
-// case (each twice, the faster kept), so the floor is the better of the two at every size.
+// case, so the floor is the better of the two at every size.
+//
+// `serial`: the ranks copy one after another (a barrier between turns), so a call takes the sum of
+// their copies: n x S bytes at one core's copy bandwidth, the floor as the all-reduce issue states
+// it ("n*S / memcpy bandwidth"). Without it, at once: the machine's shared bandwidth, the stricter
+// floor.
 class FloorBackend : public Backend {
  public:
-  explicit FloorBackend(Backend& inner) : inner_(inner) {}
+  FloorBackend(Backend& inner, bool serial) : inner_(inner), serial_(serial) {}
 
   int rank() const override { return inner_.rank(); }
   int nranks() const override { return inner_.nranks(); }
@@ -44,6 +49,7 @@ class FloorBackend : public Backend {
 
  private:
   Backend& inner_;
+  bool serial_;
   int chosen_case_ = -1;  // the case `streaming_` was timed for
   bool streaming_ = false;
 };

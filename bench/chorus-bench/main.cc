@@ -101,14 +101,17 @@ int CoordinateRun(const Options& o) {
     ParseBaseline(spec, &impl, &variants, &err);
     if (impl == "floor") {
       // Chorus's own ranks and communicator (for the barriers), copying instead of communicating.
-      Options floor = o;
-      floor.floor_worker = true;
-      Group g;
-      g.info.impl = "floor";
-      g.info.baseline = true;
-      g.launcher = threads ? ChorusThreadLauncher(floor, nranks, "") : ChorusProcessLauncher(floor, nranks, "");
-      g.relay_uid = !threads;
-      groups.push_back(std::move(g));
+      for (const std::string& v : variants) {
+        Options floor = o;
+        floor.floor_worker = v.empty() ? "concurrent" : v;
+        Group g;
+        g.info.impl = "floor";
+        g.info.variant = v;
+        g.info.baseline = true;
+        g.launcher = threads ? ChorusThreadLauncher(floor, nranks, "") : ChorusProcessLauncher(floor, nranks, "");
+        g.relay_uid = !threads;
+        groups.push_back(std::move(g));
+      }
       continue;
     }
     const std::string exe = bin_dir + "/chorus-bench-" + impl;

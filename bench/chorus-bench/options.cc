@@ -95,11 +95,16 @@ bool ParseBaseline(const std::string& spec, std::string* impl, std::vector<std::
     return true;
   }
   if (*impl == "floor") {
-    if (!variant.empty()) {
-      *error = "the floor baseline has no variants";
+    if (variant.empty()) {
+      variants->push_back("");
+    } else if (variant == "serial") {
+      variants->push_back("serial");
+    } else if (variant == "all") {
+      *variants = {"", "serial"};
+    } else {
+      *error = "unknown floor variant '" + variant + "' (serial, all)";
       return false;
     }
-    variants->push_back("");
     return true;
   }
   if (*impl == "gloo") {
@@ -115,7 +120,7 @@ bool ParseBaseline(const std::string& spec, std::string* impl, std::vector<std::
     }
     return true;
   }
-  *error = "unknown baseline '" + spec + "' (mpi, gloo, gloo:ring, gloo:halving_doubling, gloo:all, floor)";
+  *error = "unknown baseline '" + spec + "' (mpi, gloo, gloo:ring, gloo:halving_doubling, gloo:all, floor, floor:serial, floor:all)";
   return false;
 }
 
@@ -178,7 +183,7 @@ ParseOutcome ParseOptions(Program program, const std::vector<std::string>& args,
     app.add_option("--algo", algo, "CHORUS_ALGO for the run: a name, a comma list, or 'all'");
     app.add_option("--algo-list", algo_list, "the names --algo all tries (comma list)");
     app.add_option("--baseline", baseline,
-                   "run baselines side by side: mpi, gloo[:ring|:halving_doubling|:all], floor (comma list)");
+                   "run baselines side by side: mpi, gloo[:ring|:halving_doubling|:all], floor[:serial|:all] (comma list)");
     app.add_option("--plot", o.plot_path, "draw busbw against size into this PNG (python3 + matplotlib)");
     app.add_option("--mpirun", o.mpirun, "mpirun to launch the MPI baseline with")->capture_default_str();
     app.add_option("--mpirun-args", mpirun_args, "extra mpirun arguments (space separated)");
@@ -190,7 +195,9 @@ ParseOutcome ParseOptions(Program program, const std::vector<std::string>& args,
   }
   app.add_option("--worker-dir", o.worker_dir, "(internal) coordinator's pipe directory")->group("");
   app.add_option("--worker-group", o.worker_group, "(internal) this implementation's pipe prefix")->group("");
-  app.add_flag("--floor-worker", o.floor_worker, "(internal) measure the memory floor instead of the collective")->group("");
+  app.add_option("--floor-worker", o.floor_worker, "(internal) measure the memory floor instead of the collective")
+      ->check(CLI::IsMember({"concurrent", "serial"}))
+      ->group("");
 
   std::vector<std::string> rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {
@@ -279,7 +286,7 @@ std::vector<std::string> WorkerArgs(const Options& o) {
                      std::to_string(o.blocking), "-a", std::to_string(static_cast<int>(o.average)), "--batches", std::to_string(o.batches), "--bind",
                      o.bind ? "core" : "none", "-R", o.registered ? "1" : "0", "--timeout",
                      std::to_string(o.timeout_s)});
-  if (o.floor_worker) a.push_back("--floor-worker");
+  if (!o.floor_worker.empty()) a.insert(a.end(), {"--floor-worker", o.floor_worker});
   return a;
 }
 

@@ -55,8 +55,9 @@ struct Options {
   // Set by a coordinator for its workers.
   std::string worker_dir;
   std::string worker_group;
-  // --baseline floor's workers: copy instead of calling the collective (floor_backend.h).
-  bool floor_worker = false;
+  // --baseline floor's workers: copy instead of calling the collective (floor_backend.h), all
+  // ranks at once ("concurrent") or one after another ("serial"); "" for the collective.
+  std::string floor_worker;
   // Gloo: the rendezvous directory and the all-reduce algorithm (ring, halving_doubling).
   std::string gloo_store;
   std::string gloo_algo = "ring";

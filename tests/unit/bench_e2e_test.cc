@@ -220,25 +220,29 @@ TEST_F(BenchE2E, BaselinesSideBySide) {
   }
 }
 
-// The memory floor runs as a baseline of Chorus's own ranks (processes or threads): a time per
-// size, never checked (it computes no result), a ratio, and no in-place figure.
+// The memory floor runs as a baseline of Chorus's own ranks (processes or threads), at once and
+// serially: a time per size, never checked (it computes no result), a ratio, and no in-place
+// figure.
 TEST_F(BenchE2E, FloorBaseline) {
   for (const char* launch : {"--ranks", "--threads"}) {
     for (const char* coll : {"alltoall", "allgather", "broadcast"}) {
       const Result r = Exec({bench_, coll, launch, "2", "-b", "1K", "-e", "64K", "-f", "8", "-n", "3", "-w", "1",
-                            "--baseline", "floor"});
+                            "--baseline", "floor:all"});
       ASSERT_EQ(r.code, 0) << launch << " " << coll << "\n" << r.out;
       EXPECT_NE(r.out.find("floor out-of-place"), std::string::npos) << r.out;
       EXPECT_NE(r.out.find("baseline floor       : out of bounds values 0 OK"), std::string::npos) << r.out;
-      EXPECT_NE(r.out.find("ratio chorus/floor"), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find("ratio chorus/floor "), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find("ratio chorus/floor[serial]"), std::string::npos) << r.out;
       const auto rows = Rows(r.out);
       ASSERT_EQ(rows.size(), 3u) << r.out;  // 1, 8, 64 KiB
       for (const auto& f : rows) {
-        ASSERT_EQ(f.size(), 17u) << r.out;
-        EXPECT_EQ(f[8], "0") << r.out;               // Chorus's results are still checked
-        EXPECT_GT(Num(f[13]), 0.0) << r.out;          // the floor's time
-        EXPECT_EQ(f[15], "N/A") << r.out;             // never checked
-        EXPECT_GE(Num(f[16]), 0.0) << r.out;          // the ratio
+        ASSERT_EQ(f.size(), 21u) << r.out;  // the floor at once, then one rank after another
+        EXPECT_EQ(f[8], "0") << r.out;      // Chorus's results are still checked
+        for (std::size_t b : {13u, 17u}) {
+          EXPECT_GT(Num(f[b]), 0.0) << r.out;       // the floor's time
+          EXPECT_EQ(f[b + 2], "N/A") << r.out;      // never checked
+          EXPECT_GE(Num(f[b + 3]), 0.0) << r.out;   // the ratio
+        }
       }
     }
   }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 #include <vector>
 
@@ -58,6 +59,50 @@ TEST(BenchFloor, CopyWritesTheWholeOutputAndNothingElse) {
           for (std::size_t i = 64 + shift + write; i < out.size(); ++i) ASSERT_EQ(out[i], 0xEE) << "past the output";
         }
       }
+    }
+  }
+}
+
+// The serial floor copies at this rank's turn only: between the barrier that opens its turn and
+// the next one; the concurrent floor needs no barrier.
+class RecordingBackend : public Backend {
+ public:
+  RecordingBackend(int rank, int nranks, const unsigned char* watched) : rank_(rank), nranks_(nranks), watched_(watched) {}
+  int rank() const override { return rank_; }
+  int nranks() const override { return nranks_; }
+  std::string version() const override { return "recording"; }
+  CallStatus Supports(const Case&, bool) const override { return CallStatus::Ok(); }
+  CallStatus Run(const Case&, const CallBuffers&) override { return CallStatus::Error("not a collective"); }
+  CallStatus Barrier() override {
+    written_at_barrier.push_back(*watched_ != 0xEE);
+    return CallStatus::Ok();
+  }
+  CallStatus AllGather(const double*, int, double*) override { return CallStatus::Ok(); }
+  std::vector<bool> written_at_barrier;
+
+ private:
+  int rank_, nranks_;
+  const unsigned char* watched_;
+};
+
+TEST(BenchFloor, SerialFloorCopiesInItsRanksTurn) {
+  const Case c = OneCase(Coll::kAllReduce, 1 << 16, 3);
+  std::vector<unsigned char> in(1 << 16, 1), out(1 << 16, 0xEE);
+  for (bool serial : {false, true}) {
+    RecordingBackend inner(/*rank=*/1, /*nranks=*/3, out.data());
+    FloorBackend floor(inner, serial);
+    ASSERT_FALSE(floor.ProducesResults());
+    ASSERT_TRUE(floor.Run(c, CallBuffers{in.data(), out.data()}).ok());  // first call: times both copies
+    std::fill(out.begin(), out.end(), 0xEE);
+    inner.written_at_barrier.clear();
+    ASSERT_TRUE(floor.Run(c, CallBuffers{in.data(), out.data()}).ok());
+    EXPECT_EQ(out[0], 1);
+    EXPECT_EQ(out.back(), 1);
+    if (serial) {
+      // Turns of ranks 0, 1, 2, then the closing barrier: written after rank 1's turn opened.
+      EXPECT_EQ(inner.written_at_barrier, (std::vector<bool>{false, false, true, true}));
+    } else {
+      EXPECT_TRUE(inner.written_at_barrier.empty());
     }
   }
 }

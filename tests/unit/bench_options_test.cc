@@ -158,13 +158,19 @@ TEST(BenchOptions, LongFormsListsAndAll) {
   EXPECT_EQ(o.json_path, "x.json");
   ASSERT_TRUE(Parse({"alltoall", "--baseline", "floor,mpi"}, &o).ok);
   EXPECT_EQ(o.baselines, (std::vector<std::string>{"floor", "mpi"}));
-  EXPECT_FALSE(o.floor_worker);
+  EXPECT_TRUE(o.floor_worker.empty());
+  ASSERT_TRUE(Parse({"alltoall", "--baseline", "floor:all"}, &o).ok);
+  std::string impl, err;
+  std::vector<std::string> variants;
+  ASSERT_TRUE(ParseBaseline("floor:all", &impl, &variants, &err)) << err;
+  EXPECT_EQ(impl, "floor");
+  EXPECT_EQ(variants, (std::vector<std::string>{"", "serial"}));
 }
 
 TEST(BenchOptions, FloorWorkersAreToldSo) {
   Options o;
   ASSERT_TRUE(Parse({"alltoall", "-b", "1K", "-e", "4K", "--ranks", "2"}, &o).ok);
-  for (bool floor : {false, true}) {
+  for (const char* floor : {"", "concurrent", "serial"}) {
     o.floor_worker = floor;
     std::vector<std::string> args = WorkerArgs(o);
     args.insert(args.begin(), "chorus-bench");
@@ -197,7 +203,8 @@ TEST(BenchOptions, Rejections) {
       {"allreduce", "--ranks", "2", "--threads", "2"},
       {"allreduce", "--baseline", "nccl"},       //
       {"allreduce", "--baseline", "gloo:bcube"}, //
-      {"allreduce", "--baseline", "floor:ring"}, // the floor has no variants
+      {"allreduce", "--baseline", "floor:ring"}, // the floor's variants: serial, all
+      {"allreduce", "--floor-worker", "sometimes"},
       {"allreduce", "--algo-list", "ring"},      // without --algo all
       {"allreduce", "--frobnicate"},             //
   };
