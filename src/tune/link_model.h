@@ -50,6 +50,10 @@ struct LinkModel {
   // which are memory's (0: no cache). Host ranks: the last-level cache.
   double cache_bytes = 0;
   double cache_speedup = 1;
+  // The part of cache_bytes a call's working set may fill and still count as in cache: the rest
+  // holds the transport's FIFOs, scratch, page tables and, on a VM, the neighbours' data (its L3
+  // is shared with them).
+  double cache_usable_share = 1;
   // Reductions gain only this share of a cache's speedup (they compute as well as move: the
   // vector kernels run at ~0.9x memcpy beyond the caches but ~0.65x within them).
   double reduce_cache_share = 1;

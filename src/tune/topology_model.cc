@@ -298,6 +298,7 @@ Status ModelFromTopology(const Graph& g, const std::vector<NodeId>& rank_node, c
   if (any_host && !any_accel) {
     m.cache_bytes = host.cache_bytes;
     m.cache_speedup = host.cache_speedup;
+    m.cache_usable_share = host.cache_usable_share;
     m.reduce_cache_share = host.reduce_cache_share;
     m.forward_cache_speedup = host.forward_cache_speedup;
     m.memory_read_s_per_byte = host.memory_read_s_per_byte;
