@@ -12,6 +12,7 @@
 #include "algorithms/verifier.h"
 #include "tune/simulator.h"
 #include "tune/tuner.h"
+#include "support/sched_args.h"
 
 namespace chorus::tune {
 namespace {
@@ -29,14 +30,7 @@ LinkModel PlainModel() {
   return m;
 }
 
-CollArgs Args(Collective coll, int n, Count count) {
-  CollArgs a;
-  a.coll = coll;
-  a.nranks = n;
-  a.count = count;
-  a.elem_size = 4;
-  return a;
-}
+CollArgs Args(Collective coll, int n, Count count) { return chorus::testing::SchedArgs(coll, n, count); }
 
 // For Choose: base.channels is the most channels the tuner may use.
 CollArgs ChoiceArgs(Collective coll, int n, Count count) {

@@ -25,6 +25,7 @@
 #include "tune/link_model.h"
 #include "tune/plugin.h"
 #include "tune/tuner.h"
+#include "support/sched_args.h"
 
 namespace chorus::tune {
 namespace {
@@ -61,13 +62,7 @@ class ScopedCwd {
 };
 
 CollArgs Args(Collective coll, int n, Count count, int channels = 4) {
-  CollArgs a;
-  a.coll = coll;
-  a.nranks = n;
-  a.count = count;
-  a.elem_size = 4;
-  a.channels = channels;
-  return a;
+  return chorus::testing::SchedArgs(coll, n, count, channels);
 }
 
 Choice ModelChoice(const CollArgs& a) {

@@ -9,6 +9,7 @@
 #include "algorithms/registry.h"
 #include "algorithms/schedule.h"
 #include "algorithms/verifier.h"
+#include "support/sched_args.h"
 
 namespace chorus::sched {
 namespace {
@@ -31,13 +32,7 @@ std::vector<const Step*> StepsOf(const RankProgram& p, OpCode op) {
   return out;
 }
 
-CollArgs Args(Collective coll, int n, Count count) {
-  CollArgs a;
-  a.coll = coll;
-  a.nranks = n;
-  a.count = count;
-  return a;
-}
+CollArgs Args(Collective coll, int n, Count count) { return chorus::testing::SchedArgs(coll, n, count); }
 
 TEST(UnreadResults, RingAllGatherStreamsItsCopyAndLastReceive) {
   const RankProgram p = Marked("ring", Args(Collective::kAllGather, 3, 100), 1);
