@@ -24,14 +24,15 @@ FloorTraffic FloorTrafficOf(const Case& c, int rank, int nranks);
 // (the output is not read back soon), else memcpy.
 void FloorCopy(void* dst, std::size_t write, const void* src, std::size_t read, bool streaming);
 
-// A Backend whose "collective" is FloorCopy of the case's traffic; barriers and gathers go to
+// A Backend whose "collective" is FloorCopy of the case's traffic, then a barrier (a call lasts
+// until the slowest rank is done, and the ranks copy together); barriers and gathers go to
 // `inner` (the ranks' real communicator). Whether streaming or memcpy is faster is timed once per
 // case, so the floor is the better of the two at every size.
 //
 // `serial`: the ranks copy one after another (a barrier between turns), so a call takes the sum of
 // their copies: n x S bytes at one core's copy bandwidth, the floor as the all-reduce issue states
 // it ("n*S / memcpy bandwidth"). Without it, at once: the machine's shared bandwidth, the stricter
-// floor.
+// floor. Either way a call pays its barriers (n + 1 in serial), which dominate small sizes.
 class FloorBackend : public Backend {
  public:
   FloorBackend(Backend& inner, bool serial) : inner_(inner), serial_(serial) {}
@@ -48,6 +49,8 @@ class FloorBackend : public Backend {
   bool ProducesResults() const override { return false; }
 
  private:
+  void Choose(const Case& c, const CallBuffers& b, const FloorTraffic& t);
+
   Backend& inner_;
   bool serial_;
   int chosen_case_ = -1;  // the case `streaming_` was timed for

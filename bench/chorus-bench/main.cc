@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,8 @@ int CoordinateRun(const Options& o) {
     groups.push_back(std::move(g));
   }
   const std::string bin_dir = DirName(SelfExe());
+  // "gloo,gloo:all" names gloo[ring] twice: one group each (labels must be unique).
+  std::set<std::string> labels;
   for (const std::string& spec : o.baselines) {
     std::string impl, err;
     std::vector<std::string> variants;
@@ -102,6 +105,7 @@ int CoordinateRun(const Options& o) {
     if (impl == "floor") {
       // Chorus's own ranks and communicator (for the barriers), copying instead of communicating.
       for (const std::string& v : variants) {
+        if (!labels.insert("floor[" + v + "]").second) continue;
         Options floor = o;
         floor.floor_worker = v.empty() ? "concurrent" : v;
         Group g;
@@ -123,6 +127,7 @@ int CoordinateRun(const Options& o) {
     // Gloo's variants are all-reduce algorithms; other collectives have one implementation.
     if (impl == "gloo" && o.coll != Coll::kAllReduce) variants = {""};
     for (const std::string& v : variants) {
+      if (!labels.insert(impl + "[" + v + "]").second) continue;
       Group g;
       g.info.impl = impl;
       g.info.variant = v;

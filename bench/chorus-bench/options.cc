@@ -265,6 +265,9 @@ ParseOutcome ParseOptions(Program program, const std::vector<std::string>& args,
     if (!ParseBaseline(b, &impl, &variants, &err)) return Fail(err);
     o.baselines.push_back(b);
   }
+  if (!o.floor_worker.empty() && o.worker_dir.empty()) {
+    return Fail("--floor-worker is internal (a coordinator's floor ranks); use --baseline floor");
+  }
   o.mpirun_args = SplitList(mpirun_args, ' ');
   if (program == Program::kGloo && o.gloo_algo != "ring" && o.gloo_algo != "halving_doubling") {
     return Fail("--gloo-algo must be ring or halving_doubling");

@@ -166,9 +166,10 @@ std::string TableFooter(const Report& report, const std::vector<std::string>& pr
   if (errors > 0) s += Printf("# %-20s : %d FAILED\n", "Failed measurements", errors);
   for (const std::string& b : baselines) {
     const int64_t bw = TotalWrong(report, b);
-    s += Printf("# %-20s : out of bounds values %lld %s, avg bus bandwidth %g, failed measurements %d\n",
-                ("baseline " + b).c_str(), static_cast<long long>(std::max<int64_t>(0, bw)), bw > 0 ? "FAILED" : "OK",
-                AverageBusBw(report, b), CountErrors(report, b));
+    // -1: no result was checked (-c 0, or the memory floor, which computes none).
+    const std::string wrong = bw < 0 ? "not checked" : Printf("%lld %s", static_cast<long long>(bw), bw > 0 ? "FAILED" : "OK");
+    s += Printf("# %-20s : out of bounds values %s, avg bus bandwidth %g, failed measurements %d\n",
+                ("baseline " + b).c_str(), wrong.c_str(), AverageBusBw(report, b), CountErrors(report, b));
     for (const std::string& p : primary) {
       const double ratio = MeanRatio(report, p, b);
       s += Printf("# %-20s : %.3f (geometric mean over sizes of out-of-place time %s / %s)\n",

@@ -11,10 +11,12 @@ below 64 KiB, where busbw is tiny), the fastest algorithm, the tuner's pick and 
 the fastest time. A pick is "ok" within --tolerance (default 1.10) of the fastest; the exit status
 is 1 when any size is not ok.
 
-    tuner_check.py --tune-log tune.log [--tolerance 1.10] [--noise-us 0.1] algo.json [algo2.json ...]
+    tuner_check.py --tune-log tune.log [--tolerance 1.10] [--noise-us 0.1] [--same A=B] algo.json [algo2.json ...]
 
 --noise-us: within this absolute difference two times count as equal (timer and jitter floor for
 sub-microsecond calls).
+--same A=B: A runs B's program here (recursive doubling on 2 ranks is one-shot's), so A's runs
+count as runs of B, and a pick of A as a pick of B.
 """
 import argparse
 import json
@@ -52,7 +54,14 @@ def main():
     ap.add_argument("--tune-log", required=True)
     ap.add_argument("--tolerance", type=float, default=1.10)
     ap.add_argument("--noise-us", type=float, default=0.1)
+    ap.add_argument("--same", action="append", default=[], metavar="A=B")
     a = ap.parse_args()
+    same = {}
+    for s in a.same:
+        if "=" not in s:
+            ap.error("--same takes A=B")
+        x, y = s.split("=", 1)
+        same[x] = y
     samples = {}  # size -> {algo: [(time_us, busbw) per report]}
     times = {}  # size -> {algo: median (time_us, busbw)}
     algos = []
@@ -64,7 +73,7 @@ def main():
             oop = r.get("out_of_place", {})
             if r.get("impl") != "chorus" or oop.get("status") != "ok" or oop.get("wrong", 0) != 0:
                 continue
-            algo = r["variant"]
+            algo = same.get(r["variant"], r["variant"])
             if algo not in algos:
                 algos.append(algo)
             samples.setdefault(r["size"], {}).setdefault(algo, []).append((oop["time_us"], oop["busbw_GBps"]))
@@ -72,7 +81,7 @@ def main():
         for algo, runs in by_algo.items():
             runs.sort()
             times.setdefault(size, {})[algo] = runs[(len(runs) - 1) // 2]
-    picks = picks_from_log(a.tune_log, coll)
+    picks = {size: same.get(p, p) for size, p in picks_from_log(a.tune_log, coll).items()}
     bad = 0
     print(f"| size | " + " | ".join(algos) + " | fastest | tuner | tuner/fastest | |")
     print("|" + "---|" * (len(algos) + 5))

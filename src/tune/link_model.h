@@ -46,8 +46,8 @@ struct LinkModel {
   // to get a core back (ForSharedCores).
   double latency_s = 0;
   // A call whose working set (every rank's input and output) fits in this many bytes of shared
-  // cache moves and reduces its bytes cache_speedup times faster than the per-byte figures above,
-  // which are memory's (0: no cache). Host ranks: the last-level cache.
+  // cache (times cache_usable_share) moves and reduces its bytes cache_speedup times faster than
+  // the per-byte figures above, which are memory's (0: no cache). Host ranks: the last-level cache.
   double cache_bytes = 0;
   double cache_speedup = 1;
   // The part of cache_bytes a call's working set may fill and still count as in cache: the rest
@@ -110,7 +110,7 @@ uint64_t LastLevelCacheBytes();
 uint64_t PrivateCacheBytes();
 // `m` with its per-byte costs for a call of `working_set` bytes over `nranks` ranks: divided by
 // private_cache_speedup when each core's share fits its own cache, else by cache_speedup when the
-// working set fits in the shared cache.
+// working set fits in the usable part of the shared cache (cache_bytes x cache_usable_share).
 LinkModel ForWorkingSet(const LinkModel& m, double working_set, int nranks = 0);
 // CHORUS_HOST_MODEL's "key=value,..." (docs/env.md) applied to a host model: what it could
 // use is applied; the items it could not are named in the error.

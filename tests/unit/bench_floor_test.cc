@@ -63,8 +63,8 @@ TEST(BenchFloor, CopyWritesTheWholeOutputAndNothingElse) {
   }
 }
 
-// The serial floor copies at this rank's turn only: between the barrier that opens its turn and
-// the next one; the concurrent floor needs no barrier.
+// The serial floor copies at this rank's turn only, between the barrier that opens its turn and
+// the next one; the concurrent floor copies, then waits for the others.
 class RecordingBackend : public Backend {
  public:
   RecordingBackend(int rank, int nranks, const unsigned char* watched) : rank_(rank), nranks_(nranks), watched_(watched) {}
@@ -89,10 +89,14 @@ TEST(BenchFloor, SerialFloorCopiesInItsRanksTurn) {
   const Case c = OneCase(Coll::kAllReduce, 1 << 16, 3);
   std::vector<unsigned char> in(1 << 16, 1), out(1 << 16, 0xEE);
   for (bool serial : {false, true}) {
+    std::fill(out.begin(), out.end(), 0xEE);
     RecordingBackend inner(/*rank=*/1, /*nranks=*/3, out.data());
     FloorBackend floor(inner, serial);
     ASSERT_FALSE(floor.ProducesResults());
     ASSERT_TRUE(floor.Run(c, CallBuffers{in.data(), out.data()}).ok());  // first call: times both copies
+    // Serial: the timing copies too run in the rank's turn, alone.
+    const std::vector<bool> first = inner.written_at_barrier;
+    EXPECT_EQ(first, serial ? (std::vector<bool>{false, false, true, true}) : (std::vector<bool>{true}));
     std::fill(out.begin(), out.end(), 0xEE);
     inner.written_at_barrier.clear();
     ASSERT_TRUE(floor.Run(c, CallBuffers{in.data(), out.data()}).ok());
@@ -102,7 +106,8 @@ TEST(BenchFloor, SerialFloorCopiesInItsRanksTurn) {
       // Turns of ranks 0, 1, 2, then the closing barrier: written after rank 1's turn opened.
       EXPECT_EQ(inner.written_at_barrier, (std::vector<bool>{false, false, true, true}));
     } else {
-      EXPECT_TRUE(inner.written_at_barrier.empty());
+      // One barrier after the copy: a call lasts until every rank is done.
+      EXPECT_EQ(inner.written_at_barrier, (std::vector<bool>{true}));
     }
   }
 }

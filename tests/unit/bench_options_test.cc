@@ -174,6 +174,7 @@ TEST(BenchOptions, FloorWorkersAreToldSo) {
     o.floor_worker = floor;
     std::vector<std::string> args = WorkerArgs(o);
     args.insert(args.begin(), "chorus-bench");
+    args.insert(args.end(), {"--worker-dir", "/tmp/d", "--worker-group", "g0"});  // as the launcher adds
     Options w;
     const ParseOutcome p = ParseOptions(Program::kChorus, args, &w);
     ASSERT_TRUE(p.ok) << p.message;
@@ -205,6 +206,7 @@ TEST(BenchOptions, Rejections) {
       {"allreduce", "--baseline", "gloo:bcube"}, //
       {"allreduce", "--baseline", "floor:ring"}, // the floor's variants: serial, all
       {"allreduce", "--floor-worker", "sometimes"},
+      {"allreduce", "--ranks", "2", "--floor-worker", "serial"},  // internal: workers only
       {"allreduce", "--algo-list", "ring"},      // without --algo all
       {"allreduce", "--frobnicate"},             //
   };
