@@ -26,6 +26,14 @@ const std::vector<std::string> kLauncherVars = {
     "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "PMI_RANK", "PMI_SIZE", "SLURM_PROCID", "SLURM_NTASKS",
     "CHORUS_UNIQUE_ID", "CHORUS_ROOT_ADDR", "CHORUS_SECRET", "CHORUS_LOCAL_RANK", "CHORUS_LOCAL_SIZE"};
 
+// A rank of a Chorus group: the collectives, or (--baseline floor's ranks) the floor's copies
+// over the same communicator.
+int RunChorusWorker(ChorusBackend& be, WorkerPipes& pipes, int rank, int nranks, const Options& o) {
+  if (o.floor_worker.empty()) return RunWorker(&be, pipes, rank, nranks, o, ChorusVersionString(), "");
+  FloorBackend floor(be, o.floor_worker == "serial");
+  return RunWorker(&floor, pipes, rank, nranks, o, floor.version(), "");
+}
+
 void SetAlgo(const std::string& value) {
   if (value.empty()) return;  // the user's own CHORUS_ALGO (if any) stays
   setenv("CHORUS_ALGO", value.c_str(), 1);
@@ -57,12 +65,7 @@ class ThreadLauncher : public GroupLauncher {
         std::string err;
         if (pipes.Open(opts_, r, &err)) {
           ChorusBackend be(comms_[static_cast<std::size_t>(r)], forced_, /*owns=*/false, opts_.registered);
-          if (!opts_.floor_worker.empty()) {
-            FloorBackend floor(be, opts_.floor_worker == "serial");
-            RunWorker(&floor, pipes, r, nranks_, opts_, floor.version(), "");
-          } else {
-            RunWorker(&be, pipes, r, nranks_, opts_, ChorusVersionString(), "");
-          }
+          RunChorusWorker(be, pipes, r, nranks_, opts_);
         }
         done_[r] = true;
       });
@@ -211,11 +214,7 @@ int ChorusWorkerMain(const Options& o) {
   if (comm == nullptr) return RunWorker(nullptr, pipes, rank, nranks, o, ChorusVersionString(), init_error);
   const char* algo = std::getenv("CHORUS_ALGO");
   ChorusBackend be(comm, algo != nullptr && *algo != '\0', /*owns=*/true, o.registered);
-  if (!o.floor_worker.empty()) {
-    FloorBackend floor(be, o.floor_worker == "serial");
-    return RunWorker(&floor, pipes, rank, nranks, o, floor.version(), "");
-  }
-  return RunWorker(&be, pipes, rank, nranks, o, ChorusVersionString(), "");
+  return RunChorusWorker(be, pipes, rank, nranks, o);
 }
 
 }  // namespace chorus::bench

@@ -14,13 +14,20 @@
 namespace chorus::bench {
 namespace {
 
+#if defined(__SSE2__)
+// Bytes before `p` reaches 16-byte alignment, at most n: written with ordinary stores.
+std::size_t HeadTo16(const char* p, std::size_t n) {
+  return std::min(n, (16 - reinterpret_cast<std::uintptr_t>(p) % 16) % 16);
+}
+#endif
+
 // Non-temporal stores of 16-byte units (SSE2 is part of x86-64); elsewhere memcpy, which is then
 // the floor's only copy.
 void StreamCopy(char* dst, const char* src, std::size_t n) {
 #if defined(__SSE2__)
   std::size_t i = 0;
   // Head up to dst's 16-byte alignment, then whole units, then the tail.
-  const std::size_t head = std::min(n, (16 - reinterpret_cast<std::uintptr_t>(dst) % 16) % 16);
+  const std::size_t head = HeadTo16(dst, n);
   std::memcpy(dst, src, head);
   for (i = head; i + 64 <= n; i += 64) {
     const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
@@ -42,7 +49,7 @@ void StreamCopy(char* dst, const char* src, std::size_t n) {
 // Zeros, with non-temporal stores where there are any.
 void StreamZero(char* dst, std::size_t n) {
 #if defined(__SSE2__)
-  const std::size_t head = std::min(n, (16 - reinterpret_cast<std::uintptr_t>(dst) % 16) % 16);
+  const std::size_t head = HeadTo16(dst, n);
   std::memset(dst, 0, head);
   std::size_t i = head;
   const __m128i z = _mm_setzero_si128();
