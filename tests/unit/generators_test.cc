@@ -261,6 +261,48 @@ TEST(Generators, OneShotSendsPiecesAndKeepsTwoInScratch) {
   EXPECT_EQ(scratch, Count{256 << 10});
 }
 
+// Two-shot goes in pieces too (the chunk size, else 512 KiB, every block cut into as many): a
+// rank sends each finished piece of its block to every peer right after reducing it, while it is
+// in cache, before it reduces the next one.
+TEST(Generators, TwoShotSendsEachFinishedPieceBeforeReducingTheNext) {
+  const Algorithm& algo = *FindAlgorithm("two_shot");
+  CollArgs a;
+  a.coll = Collective::kAllReduce;
+  a.nranks = 4;
+  a.count = (64 << 20) / 4;
+  const Count block = a.count / 4, piece = 128 << 10;  // 512 KiB of float32
+  RankProgram p;
+  ASSERT_TRUE(algo.generate(a, 1, &p).ok());
+  ASSERT_EQ(p.channels.size(), 1u);
+  const auto& steps = p.channels[0].steps;
+  // Per piece: 3 reduce-scatter sends, 3 reductions, 3 all-gather sends, 3 all-gather receives.
+  EXPECT_EQ(steps.size(), size_t{32 * 12});
+  int finished = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    EXPECT_LE(s.op == OpCode::kSend ? s.src.count : s.dst.count, piece) << ToString(s);
+    if (s.op != OpCode::kRecvReduce || !s.finalize) continue;
+    EXPECT_EQ(s.dst.offset, block + finished * piece) << ToString(s);
+    ASSERT_LE(i + 3, steps.size() - 1);
+    for (size_t k = 1; k <= 3; ++k) {
+      const Step& t = steps[i + k];
+      EXPECT_EQ(t.op, OpCode::kSend) << ToString(t);
+      EXPECT_EQ(t.src.buffer, Buffer::kOutput);
+      EXPECT_EQ(t.src.offset, s.dst.offset);
+      EXPECT_EQ(t.src.count, s.dst.count);
+    }
+    ++finished;
+  }
+  EXPECT_EQ(finished, 32);
+  // A chunk size sets the pieces; blocks of 3 elements in pieces of 2: 2 and 1.
+  a.count = 12;
+  a.chunk_bytes = 2 * 4;
+  Count scratch = 0;
+  auto sends = SendCounts(algo, a, &scratch);
+  for (Rank r = 0; r < 4; ++r) EXPECT_EQ(sends[r], (std::vector<Count>{2, 2, 2, 1, 1, 1, 2, 2, 2, 1, 1, 1})) << r;
+  EXPECT_EQ(scratch, 0);
+}
+
 TEST(Generators, RejectsBadArguments) {
   for (const Algorithm& algo : Algorithms()) {
     CollArgs a;
