@@ -17,11 +17,16 @@ is 1 when any size is not ok.
 sub-microsecond calls).
 --same A=B: A runs B's program here (recursive doubling on 2 ranks is one-shot's), so A's runs
 count as runs of B, and a pick of A as a pick of B.
+--identical BIN: BIN is chorus-sched (build/bin/chorus-sched). Per size, algorithms whose programs
+for that call are identical (chorus-sched --fingerprint: every rank's steps, out of place, one
+channel, the default chunk, as forced runs use) count as one, named A=B: their runs are pooled
+and a pick of either is judged on the pooled median. Cells of pooled algorithms end in "=".
 """
 import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -55,6 +60,7 @@ def main():
     ap.add_argument("--tolerance", type=float, default=1.10)
     ap.add_argument("--noise-us", type=float, default=0.1)
     ap.add_argument("--same", action="append", default=[], metavar="A=B")
+    ap.add_argument("--identical", metavar="CHORUS_SCHED")
     a = ap.parse_args()
     same = {}
     for s in a.same:
@@ -66,6 +72,7 @@ def main():
     times = {}  # size -> {algo: median (time_us, busbw)}
     algos = []
     coll = None
+    calls = {}  # size -> (nranks, count, type) of the call
     for path in a.reports:
         rep = json.load(open(path))
         coll = rep["collective"]
@@ -76,11 +83,32 @@ def main():
             algo = same.get(r["variant"], r["variant"])
             if algo not in algos:
                 algos.append(algo)
+            calls[r["size"]] = (r["nranks"], r["count"], r["type"])
             samples.setdefault(r["size"], {}).setdefault(algo, []).append((oop["time_us"], oop["busbw_GBps"]))
+    # size -> {algo: the label of its group of identical programs}
+    group = {size: {algo: algo for algo in by_algo} for size, by_algo in samples.items()}
+    if a.identical:
+        for size, by_algo in samples.items():
+            nranks, count, dtype = calls[size]
+            prints = {}
+            for algo in by_algo:
+                out = subprocess.run([a.identical, algo, "--coll", coll, "--ranks", str(nranks), "--count",
+                                      str(count), "--type", dtype, "--fingerprint"],
+                                     capture_output=True, text=True)
+                if out.returncode != 0:
+                    sys.exit(f"tuner_check: {a.identical} {algo}: {out.stdout}{out.stderr}")
+                prints.setdefault(out.stdout.strip(), []).append(algo)
+            for members in prints.values():
+                label = "=".join(m for m in algos if m in members)
+                for m in members:
+                    group[size][m] = label
     for size, by_algo in samples.items():
+        pooled = {}
         for algo, runs in by_algo.items():
+            pooled.setdefault(group[size][algo], []).extend(runs)
+        for label, runs in pooled.items():
             runs.sort()
-            times.setdefault(size, {})[algo] = runs[(len(runs) - 1) // 2]
+            times.setdefault(size, {})[label] = runs[(len(runs) - 1) // 2]
     picks = {size: same.get(p, p) for size, p in picks_from_log(a.tune_log, coll).items()}
     bad = 0
     print(f"| size | " + " | ".join(algos) + " | fastest | tuner | tuner/fastest | |")
@@ -89,14 +117,18 @@ def main():
         row = times[size]
         best = min(row, key=lambda k: row[k][0])
         pick = picks.get(size)
+        if pick is not None:
+            pick = group[size].get(pick, pick)
         cells = []
         for algo in algos:
-            if algo not in row:
+            label = group[size].get(algo)
+            mark = "=" if label is not None and label != algo else ""
+            if label is None:
                 cells.append("")
             elif size < 65536:
-                cells.append(f"{row[algo][0]:.2f} us")
+                cells.append(f"{row[label][0]:.2f} us{mark}")
             else:
-                cells.append(f"{row[algo][1]:.2f}")
+                cells.append(f"{row[label][1]:.2f}{mark}")
         if pick is None or pick not in row:
             verdict, ratio = "no pick", ""
             bad += 1
