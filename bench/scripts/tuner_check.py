@@ -21,6 +21,10 @@ count as runs of B, and a pick of A as a pick of B.
 for that call are identical (chorus-sched --fingerprint: every rank's steps, out of place, one
 channel, the default chunk, as forced runs use) count as one, named A=B: their runs are pooled
 and a pick of either is judged on the pooled median. Cells of pooled algorithms end in "=".
+--ratios: judge on ratios within each report instead: in each report every algorithm's time over
+that report's fastest (the algorithms of one report run interleaved, so drift hits them alike),
+then each algorithm's median ratio over the reports. Cells show those median ratios; the pick is
+ok when its median ratio is within --tolerance.
 """
 import argparse
 import json
@@ -61,6 +65,7 @@ def main():
     ap.add_argument("--noise-us", type=float, default=0.1)
     ap.add_argument("--same", action="append", default=[], metavar="A=B")
     ap.add_argument("--identical", metavar="CHORUS_SCHED")
+    ap.add_argument("--ratios", action="store_true")
     a = ap.parse_args()
     same = {}
     for s in a.same:
@@ -73,7 +78,8 @@ def main():
     algos = []
     coll = None
     calls = {}  # size -> (nranks, count, type) of the call
-    for path in a.reports:
+    per_report = {}  # size -> [{algo: time_us} per report]
+    for index, path in enumerate(a.reports):
         rep = json.load(open(path))
         coll = rep["collective"]
         for r in rep["results"]:
@@ -85,6 +91,10 @@ def main():
                 algos.append(algo)
             calls[r["size"]] = (r["nranks"], r["count"], r["type"])
             samples.setdefault(r["size"], {}).setdefault(algo, []).append((oop["time_us"], oop["busbw_GBps"]))
+            reports = per_report.setdefault(r["size"], [])
+            while len(reports) <= index:
+                reports.append({})
+            reports[index].setdefault(algo, []).append(oop["time_us"])
     # size -> {algo: the label of its group of identical programs}
     group = {size: {algo: algo for algo in by_algo} for size, by_algo in samples.items()}
     if a.identical:
@@ -109,6 +119,22 @@ def main():
         for label, runs in pooled.items():
             runs.sort()
             times.setdefault(size, {})[label] = runs[(len(runs) - 1) // 2]
+    ratios = {}  # size -> {label: median over reports of time / that report's fastest}
+    for size, reports in per_report.items():
+        per_label = {}
+        for rep in reports:
+            mine = {}
+            for algo, ts in rep.items():
+                mine.setdefault(group[size][algo], []).extend(ts)
+            if not mine:
+                continue
+            mean = {label: sum(ts) / len(ts) for label, ts in mine.items()}
+            fastest = min(mean.values())
+            for label, t in mean.items():
+                per_label.setdefault(label, []).append(t / fastest)
+        for label, rs in per_label.items():
+            rs.sort()
+            ratios.setdefault(size, {})[label] = rs[(len(rs) - 1) // 2]
     picks = {size: same.get(p, p) for size, p in picks_from_log(a.tune_log, coll).items()}
     bad = 0
     print(f"| size | " + " | ".join(algos) + " | fastest | tuner | tuner/fastest | |")
@@ -116,6 +142,8 @@ def main():
     for size in sorted(times):
         row = times[size]
         best = min(row, key=lambda k: row[k][0])
+        if a.ratios:
+            best = min(ratios[size], key=lambda k: ratios[size][k])
         pick = picks.get(size)
         if pick is not None:
             pick = group[size].get(pick, pick)
@@ -125,6 +153,8 @@ def main():
             mark = "=" if label is not None and label != algo else ""
             if label is None:
                 cells.append("")
+            elif a.ratios:
+                cells.append(f"{ratios[size][label]:.2f}{mark}")
             elif size < 65536:
                 cells.append(f"{row[label][0]:.2f} us{mark}")
             else:
@@ -132,6 +162,12 @@ def main():
         if pick is None or pick not in row:
             verdict, ratio = "no pick", ""
             bad += 1
+        elif a.ratios:
+            r = ratios[size][pick]
+            ok = r <= a.tolerance or (row[pick][0] - row[best][0]) <= a.noise_us
+            verdict = "ok" if ok else "**off**"
+            bad += 0 if ok else 1
+            ratio = f"{r:.2f}"
         else:
             t_pick, t_best = row[pick][0], row[best][0]
             r = t_pick / t_best
