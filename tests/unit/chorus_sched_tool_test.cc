@@ -86,10 +86,15 @@ TEST(ChorusSched, RefusesBadInput) {
   EXPECT_EQ(wrong.status, 1);
   EXPECT_NE(wrong.out.find("does not implement"), std::string::npos) << wrong.out;
   for (const char* bad : {"ring --ranks 0", "ring --ranks x", "ring --bytes -5", "ring --type float17",
-                          "ring --coll sendrecv", "ring --rank 2", "ring --chunk", "ring --bogus"}) {
+                          "ring --coll sendrecv", "ring --rank 2", "ring --chunk", "ring --bogus", "ring --ranks 5000",
+                          "ring --bytes 99999999999G"}) {
     Result r = Sched(bad);
     EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
   }
+  // A program too large to show is refused, not generated for minutes.
+  Result huge = Sched("one_shot --ranks 4096 --bytes 1G --chunk 64 --fingerprint");
+  EXPECT_EQ(huge.status, 1) << huge.out;
+  EXPECT_NE(huge.out.find("exceed"), std::string::npos) << huge.out;
   Result list = Sched("--list");
   ASSERT_EQ(list.status, 0);
   for (const char* name : {"ring", "double_tree", "two_shot", "pairwise", "bruck"})

@@ -2,6 +2,7 @@
 // ("algorithms are data": this shows the data). Prints every rank's steps, proves them with the
 // symbolic verifier (--verify) or prints one fingerprint of all of them (--fingerprint), so two
 // algorithms that generate the same program for a call can be told apart from two that do not.
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -20,6 +21,13 @@ namespace {
 
 using namespace chorus;
 
+// A tool to look at programs, not a stress test: beyond these a typo would run for minutes.
+constexpr int kMaxRanks = 4096;
+constexpr size_t kMaxSteps = size_t{4} << 20;
+// Before generating: most generators write at most a few steps per peer and piece, so
+// ranks x ranks x pieces (of the chunk, else 512 KiB) bounds the steps within a small factor.
+constexpr double kMaxStepBound = 4.0 * static_cast<double>(kMaxSteps);
+
 constexpr const char* kUsage = R"(usage: chorus-sched ALGORITHM [options]
        chorus-sched --list
 
@@ -28,7 +36,7 @@ of float32 on 2 ranks, out of place, one channel, the generator's own chunk size
 executor runs it: one line per step.
 
   --coll NAME        allreduce, allgather, reducescatter, alltoall, broadcast, reduce
-  --ranks N          ranks (default 2)
+  --ranks N          ranks (default 2; at most 4096)
   --bytes B          the call's count in bytes: count = B / the type's size (suffixes K, M, G)
   --count N          the call's count in elements (as the API's count argument)
   --type NAME        data type (default float32)
@@ -53,7 +61,7 @@ bool ParseCount(const char* s, uint64_t* out) {
   if (*end == 'K' || *end == 'k') mult = 1ull << 10, ++end;
   else if (*end == 'M' || *end == 'm') mult = 1ull << 20, ++end;
   else if (*end == 'G' || *end == 'g') mult = 1ull << 30, ++end;
-  if (*end != '\0' || v > (UINT64_MAX >> 30)) return false;
+  if (*end != '\0' || v > (uint64_t{1} << 62) / mult) return false;
   *out = v * mult;
   return true;
 }
@@ -101,7 +109,7 @@ int Run(int argc, char** argv) {
     } else if (arg == "--coll") {
       ok = v != nullptr && ParseCollective(v, &a.coll) && a.coll != Collective::kSendRecv && a.coll != Collective::kBarrier;
     } else if (arg == "--ranks") {
-      ok = v != nullptr && ParseSmall(v, 1, 1 << 20, &a.nranks);
+      ok = v != nullptr && ParseSmall(v, 1, kMaxRanks, &a.nranks);
     } else if (arg == "--bytes") {
       ok = v != nullptr && ParseCount(v, &bytes);
       have_count = false;
@@ -113,13 +121,13 @@ int Run(int argc, char** argv) {
     } else if (arg == "--op") {
       ok = v != nullptr && ParseReduceOp(v, &a.op);
     } else if (arg == "--root") {
-      ok = v != nullptr && ParseSmall(v, 0, 1 << 20, &a.root);
+      ok = v != nullptr && ParseSmall(v, 0, kMaxRanks, &a.root);
     } else if (arg == "--chunk") {
       ok = v != nullptr && ParseCount(v, &chunk);
     } else if (arg == "--channels") {
       ok = v != nullptr && ParseSmall(v, 1, 64, &a.channels);
     } else if (arg == "--rank") {
-      ok = v != nullptr && ParseSmall(v, 0, 1 << 20, &only_rank);
+      ok = v != nullptr && ParseSmall(v, 0, kMaxRanks, &only_rank);
     } else {
       takes = false;
       if (arg == "--in-place") a.in_place = true;
@@ -154,7 +162,14 @@ int Run(int argc, char** argv) {
                  Name(a.coll), a.nranks);
     return 1;
   }
+  const double piece = static_cast<double>(chunk > 0 ? chunk : 512 * 1024);
+  const double pieces = std::max(1.0, static_cast<double>(a.count) * static_cast<double>(a.elem_size) / piece);
+  if (static_cast<double>(a.nranks) * a.nranks * pieces > kMaxStepBound) {
+    std::fprintf(stderr, "chorus-sched: the programs would exceed %zu steps; use fewer ranks or a larger --chunk\n", kMaxSteps);
+    return 1;
+  }
   std::vector<sched::RankProgram> programs(static_cast<size_t>(a.nranks));
+  size_t steps = 0;
   for (Rank r = 0; r < a.nranks; ++r) {
     const sched::CollArgs mine = sched::ArgsForRank(a, r);
     Status st = algo->generate(mine, r, &programs[static_cast<size_t>(r)]);
@@ -163,6 +178,11 @@ int Run(int argc, char** argv) {
       return 1;
     }
     sched::MarkUnreadResults(mine, &programs[static_cast<size_t>(r)]);
+    for (const auto& ch : programs[static_cast<size_t>(r)].channels) steps += ch.steps.size();
+    if (steps > kMaxSteps) {
+      std::fprintf(stderr, "chorus-sched: the programs exceed %zu steps; use fewer ranks or a larger --chunk\n", kMaxSteps);
+      return 1;
+    }
   }
   if (verify) {
     sched::VerifyStats stats;
