@@ -23,8 +23,10 @@ channel, the default chunk, as forced runs use) count as one, named A=B: their r
 and a pick of either is judged on the pooled median. Cells of pooled algorithms end in "=".
 --ratios: judge on ratios within each report instead: in each report every algorithm's time over
 that report's fastest (the algorithms of one report run interleaved, so drift hits them alike),
-then each algorithm's median ratio over the reports. Cells show those median ratios; the pick is
-ok when its median ratio is within --tolerance.
+then each algorithm's median ratio over the reports (the mean of the middle two for an even
+number). Cells show those median ratios; the pick is ok when its median ratio is within
+--tolerance. A report without the fastest algorithm at a size makes that report's ratios small:
+give reports of complete sweeps.
 """
 import argparse
 import json
@@ -89,7 +91,7 @@ def main():
             algo = same.get(r["variant"], r["variant"])
             if algo not in algos:
                 algos.append(algo)
-            calls[r["size"]] = (r["nranks"], r["count"], r["type"])
+            calls[r["size"]] = (r["nranks"], r["call_count"], r["type"])
             samples.setdefault(r["size"], {}).setdefault(algo, []).append((oop["time_us"], oop["busbw_GBps"]))
             reports = per_report.setdefault(r["size"], [])
             while len(reports) <= index:
@@ -105,6 +107,11 @@ def main():
                 out = subprocess.run([a.identical, algo, "--coll", coll, "--ranks", str(nranks), "--count",
                                       str(count), "--type", dtype, "--fingerprint"],
                                      capture_output=True, text=True)
+                if out.returncode == 1:
+                    # Too large to fingerprint (or refused): the algorithm stands alone.
+                    print(f"tuner_check: {algo} at {size} B not fingerprinted: {out.stderr.strip()}", file=sys.stderr)
+                    prints.setdefault(("alone", algo), []).append(algo)
+                    continue
                 if out.returncode != 0:
                     sys.exit(f"tuner_check: {a.identical} {algo}: {out.stdout}{out.stderr}")
                 prints.setdefault(out.stdout.strip(), []).append(algo)
@@ -134,7 +141,8 @@ def main():
                 per_label.setdefault(label, []).append(t / fastest)
         for label, rs in per_label.items():
             rs.sort()
-            ratios.setdefault(size, {})[label] = rs[(len(rs) - 1) // 2]
+            mid = len(rs) // 2
+            ratios.setdefault(size, {})[label] = rs[mid] if len(rs) % 2 else (rs[mid - 1] + rs[mid]) / 2
     picks = {size: same.get(p, p) for size, p in picks_from_log(a.tune_log, coll).items()}
     bad = 0
     print(f"| size | " + " | ".join(algos) + " | fastest | tuner | tuner/fastest | |")

@@ -1,6 +1,7 @@
 // chorus-sched (tools/chorus-sched): prints the programs a generator writes, verifies them and
 // fingerprints them, so identical programs under two names can be recognised.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -74,7 +75,8 @@ TEST(ChorusSched, VerifiesAndFingerprints) {
   // In place one-shot stages its pieces in scratch; two-shot's steps are the same either way.
   EXPECT_NE(fp("one_shot --bytes 4M"), fp("one_shot --bytes 4M --in-place"));
   EXPECT_EQ(fp("two_shot --bytes 4M"), fp("two_shot --bytes 4M --in-place"));
-  EXPECT_NE(fp("two_shot --bytes 1M --ranks 4"), fp("two_shot --bytes 1M"));
+  // On 4 ranks Rabenseifner halves and doubles; two-shot exchanges directly.
+  EXPECT_NE(fp("two_shot --bytes 1M --ranks 4"), fp("rabenseifner --bytes 1M --ranks 4"));
 }
 
 TEST(ChorusSched, RefusesBadInput) {
@@ -87,7 +89,7 @@ TEST(ChorusSched, RefusesBadInput) {
   EXPECT_NE(wrong.out.find("does not implement"), std::string::npos) << wrong.out;
   for (const char* bad : {"ring --ranks 0", "ring --ranks x", "ring --bytes -5", "ring --type float17",
                           "ring --coll sendrecv", "ring --rank 2", "ring --chunk", "ring --bogus", "ring --ranks 5000",
-                          "ring --bytes 99999999999G"}) {
+                          "ring --bytes 99999999999G", "--verify", "ring --rank 0 --fingerprint"}) {
     Result r = Sched(bad);
     EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
   }

@@ -36,7 +36,7 @@ of float32 on 2 ranks, out of place, one channel, the generator's own chunk size
 executor runs it: one line per step.
 
   --coll NAME        allreduce, allgather, reducescatter, alltoall, broadcast, reduce
-  --ranks N          ranks (default 2; at most 4096)
+  --ranks N          ranks (default 2; at most 4096, and fewer for large calls: see exit 1)
   --bytes B          the call's count in bytes: count = B / the type's size (suffixes K, M, G)
   --count N          the call's count in elements (as the API's count argument)
   --type NAME        data type (default float32)
@@ -45,11 +45,12 @@ executor runs it: one line per step.
   --chunk B          pipelining grain in bytes (default 0: the generator's default)
   --channels N       channels (default 1)
   --in-place         the call is in place on every rank
-  --rank R           print only rank R's program
+  --rank R           print only rank R's program (not with --verify or --fingerprint)
   --verify           prove the programs with the symbolic verifier; print "verified" or the error
   --fingerprint      print one hash of every rank's program instead of the programs
   --list             list the registered algorithms and exit
-Exit status: 0 done, 1 the algorithm does not apply or the verifier failed, 2 bad arguments.
+Exit status: 0 done; 1 the algorithm does not implement the call, the generator refused it, the
+programs are too large to show, or the verifier failed; 2 bad arguments.
 )";
 
 bool ParseCount(const char* s, uint64_t* out) {
@@ -145,6 +146,14 @@ int Run(int argc, char** argv) {
     }
     if (takes) ++i;
   }
+  if (name.empty()) {
+    std::fprintf(stderr, "chorus-sched: missing ALGORITHM\n%s", kUsage);
+    return 2;
+  }
+  if (only_rank >= 0 && (verify || fingerprint)) {
+    std::fprintf(stderr, "chorus-sched: --rank prints one rank's program; --verify and --fingerprint take every rank\n");
+    return 2;
+  }
   const sched::Algorithm* algo = sched::FindAlgorithm(name);
   if (algo == nullptr) {
     std::fprintf(stderr, "chorus-sched: no algorithm '%s' (--list shows them)\n", name.c_str());
@@ -165,7 +174,7 @@ int Run(int argc, char** argv) {
   const double piece = static_cast<double>(chunk > 0 ? chunk : 512 * 1024);
   const double pieces = std::max(1.0, static_cast<double>(a.count) * static_cast<double>(a.elem_size) / piece);
   if (static_cast<double>(a.nranks) * a.nranks * pieces > kMaxStepBound) {
-    std::fprintf(stderr, "chorus-sched: the programs would exceed %zu steps; use fewer ranks or a larger --chunk\n", kMaxSteps);
+    std::fprintf(stderr, "chorus-sched: the programs would exceed %zu steps; use fewer ranks, a smaller count or a larger --chunk\n", kMaxSteps);
     return 1;
   }
   std::vector<sched::RankProgram> programs(static_cast<size_t>(a.nranks));
@@ -180,7 +189,7 @@ int Run(int argc, char** argv) {
     sched::MarkUnreadResults(mine, &programs[static_cast<size_t>(r)]);
     for (const auto& ch : programs[static_cast<size_t>(r)].channels) steps += ch.steps.size();
     if (steps > kMaxSteps) {
-      std::fprintf(stderr, "chorus-sched: the programs exceed %zu steps; use fewer ranks or a larger --chunk\n", kMaxSteps);
+      std::fprintf(stderr, "chorus-sched: the programs exceed %zu steps; use fewer ranks, a smaller count or a larger --chunk\n", kMaxSteps);
       return 1;
     }
   }
