@@ -173,7 +173,7 @@ void ForSharedCores(LinkModel* m, double ranks_per_core) {
   // Fitted on 4 ranks over 2 cores (docs/algorithms.md, "Calibration"): at 16 KiB recursive
   // doubling's second round costs ~5 us over one-shot's single one, the ring's six rounds ~10 us
   // over two-shot's two.
-  m->latency_s = 4e-6 * (ranks_per_core - 1);
+  if (!(m->latency_s > 0)) m->latency_s = 4e-6 * (ranks_per_core - 1);  // else CHORUS_HOST_MODEL's
   m->ranks_per_core = ranks_per_core;
   m->name += "/shared-cores";
 }

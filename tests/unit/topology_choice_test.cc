@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -462,22 +463,33 @@ TEST(TopologyChoice, SwitchOffloadGetsNoBandwidthFromMoreChannels) {
 // ---------------------------------------------------------------------------------------------
 // chorus-topo --plan prints the same choices
 
-TEST(TopologyChoice, ChorusTopoPlan) {
+// The chorus-topo binary, or "" (the caller skips).
+std::string ChorusTopo() {
   const char* dir = std::getenv("CHORUS_BIN_DIR");
-  if (dir == nullptr) GTEST_SKIP() << "CHORUS_BIN_DIR not set";
+  if (dir == nullptr) return "";
   std::string bin = std::string(dir) + "/chorus-topo";
   if (std::FILE* f = std::fopen(bin.c_str(), "r")) {
     std::fclose(f);
-  } else {
-    GTEST_SKIP() << bin << " not built";
+    return bin;
   }
-  std::string cmd = bin + " --builtin dgx-h100 --quiet --plan 2>&1";
+  return "";
+}
+
+// Runs chorus-topo with `args`; its output, and whether it exited 0.
+bool RunChorusTopo(const std::string& bin, const std::string& args, std::string* out) {
+  std::string cmd = bin + " " + args + " 2>&1";
   std::FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
+  if (p == nullptr) return false;
   char buf[512];
-  while (std::fgets(buf, sizeof(buf), p) != nullptr) out += buf;
-  ASSERT_EQ(pclose(p), 0) << out;
+  while (std::fgets(buf, sizeof(buf), p) != nullptr) *out += buf;
+  return pclose(p) == 0;
+}
+
+TEST(TopologyChoice, ChorusTopoPlan) {
+  const std::string bin = ChorusTopo();
+  if (bin.empty()) GTEST_SKIP() << "chorus-topo not built (or CHORUS_BIN_DIR not set)";
+  std::string out;
+  ASSERT_TRUE(RunChorusTopo(bin, "--builtin dgx-h100 --quiet --plan", &out)) << out;
   // One line per size range; the switch takes all-reduce up to 256 MiB.
   EXPECT_NE(out.find("reducing switch nvswitch"), std::string::npos) << out;
   size_t line = out.find("\nallreduce");
@@ -490,6 +502,56 @@ TEST(TopologyChoice, ChorusTopoPlan) {
   EXPECT_NE(row.find("busbw"), std::string::npos) << row;
   for (const char* coll : {"allgather", "reducescatter", "alltoall", "broadcast", "reduce "})
     EXPECT_NE(out.find(std::string("\n") + coll), std::string::npos) << coll << "\n" << out;
+}
+
+// chorus-topo --estimates: one column per algorithm, every row's pick the cheapest of its row
+// (each algorithm is priced forced, as Choose prices it among the others).
+TEST(TopologyChoice, ChorusTopoEstimates) {
+  const std::string bin = ChorusTopo();
+  if (bin.empty()) GTEST_SKIP() << "chorus-topo not built (or CHORUS_BIN_DIR not set)";
+  std::string out;
+  ASSERT_TRUE(RunChorusTopo(bin, "--builtin cpu-2socket --quiet --estimates --host-cores --ranks 4 --cores 2 --coll allreduce", &out)) << out;
+  // Host ranks get the channels a communicator gets by default (CHORUS_CHANNELS unset: 1).
+  EXPECT_NE(out.find("up to 1 channel;"), std::string::npos) << out;
+  EXPECT_NE(out.find("4 ranks share 2 cores"), std::string::npos) << out;
+  std::istringstream lines(out);
+  std::string line;
+  std::vector<std::string> header;
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string x; words >> x;) w.push_back(x);
+    if (w.size() < 4 || w[0] != "allreduce") continue;
+    if (w[1] == "size") {
+      header.assign(w.begin() + 2, w.end() - 1);  // the algorithms, then "pick"
+      EXPECT_EQ(w.back(), "pick");
+      continue;
+    }
+    ASSERT_FALSE(header.empty()) << out;
+    // "allreduce", the size as two words ("16", "B"), one cell per algorithm, the pick.
+    ASSERT_EQ(w.size(), header.size() + 4) << line;
+    double best = 0;
+    std::string cheapest;
+    for (size_t i = 0; i < header.size(); ++i) {
+      const std::string& cell = w[3 + i];
+      if (cell == "-") continue;
+      const double us = std::stod(cell);
+      EXPECT_GT(us, 0) << line;
+      if (cheapest.empty() || us < best) best = us, cheapest = header[i];
+    }
+    const std::string& pick = w.back();
+    auto col = std::find(header.begin(), header.end(), pick);
+    ASSERT_NE(col, header.end()) << "pick " << pick << " has no column: " << line;
+    // Equal to the cheapest within the cells' rounding (two decimals).
+    EXPECT_LE(std::stod(w[3 + static_cast<size_t>(col - header.begin())]), best + 0.01) << line << " (cheapest " << cheapest << ")";
+    ++rows;
+  }
+  // 16 B .. 256 MiB in steps of 4.
+  EXPECT_EQ(rows, 13) << out;
+  // Column names are the registry's (at least the two all-reduce algorithms every host has).
+  EXPECT_NE(std::find(header.begin(), header.end(), "ring"), header.end()) << out;
+  EXPECT_NE(std::find(header.begin(), header.end(), "one_shot"), header.end()) << out;
 }
 
 }  // namespace

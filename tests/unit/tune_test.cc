@@ -437,6 +437,27 @@ TEST(Tuner, HostModelCalibrationOverrides) {
   EXPECT_DOUBLE_EQ(k.cache_usable_share, 0.5);
 }
 
+// The communicator applies CHORUS_HOST_MODEL before ForSharedCores: a latency the user gave
+// must survive it (it was overwritten by the fitted 4 us per extra rank per core).
+TEST(Tuner, SharedCoresKeepAGivenLatency) {
+  LinkModel fitted = DefaultHostModel();
+  ForSharedCores(&fitted, 2);
+  EXPECT_DOUBLE_EQ(fitted.latency_s, 4e-6);
+  LinkModel given = DefaultHostModel();
+  ASSERT_TRUE(ApplyHostModelOverrides(&given, "latency_us=1.5").ok());
+  ForSharedCores(&given, 2);
+  EXPECT_DOUBLE_EQ(given.latency_s, 1.5e-6);
+  EXPECT_DOUBLE_EQ(given.ranks_per_core, 2);
+  // And it prices: more latency, a dearer multi-round schedule.
+  CollArgs a = ChoiceArgs(Collective::kAllReduce, 4, 1024);
+  AlgoOverride ring;
+  ring.all = "ring";
+  Choice slow, fast;
+  ASSERT_TRUE(Choose(a, fitted, ring, &slow).ok());
+  ASSERT_TRUE(Choose(a, given, ring, &fast).ok());
+  EXPECT_LT(fast.est_seconds, slow.est_seconds);
+}
+
 TEST(Tuner, InPlaceRanksChooseLikeTheOthers) {
   LinkModel m = DefaultHostModel();
   for (Count count : {Count{4}, Count{1} << 16, Count{1} << 22}) {

@@ -1,10 +1,12 @@
 // chorus-topo: shows the topology Chorus sees (detected, CHORUS_TOPO_FILE, --topo FILE or a
 // built-in machine), writes it as XML or Graphviz, summarises the link costs the tuner gets and
-// prints what the tuner chooses on it (--plan).
+// prints what the tuner chooses on it (--plan) and what it estimates for each algorithm
+// (--estimates).
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -44,14 +46,17 @@ outputs:
                      render with Graphviz `dot` (must be on the PATH)
   --costs            print the link-cost summary the tuner uses
   --plan             print the tuner's choice per collective and size range (float32, sum)
+  --estimates        print every applicable algorithm's estimate per size (16 B .. 256 MiB,
+                     x4: the sizes of the algorithm table in docs/benchmarks.md) and the pick
   --quiet            do not print the graph
 
 options for --costs and --plan:
   --ranks N          number of ranks (default: one per accelerator, else one per core)
   --host-cores       place ranks on the CPU cores of the first host, not on accelerators
   --cores N          --plan: host ranks share N cores (fewer than ranks: priced as oversubscribed)
-  --channels N       --plan: the most channels the tuner may use (default 4)
-  --coll NAME        --plan: only this collective (allreduce, allgather, ...)
+  --channels N       --plan, --estimates: the most channels the tuner may use (default: 4 on
+                     accelerators; on host cores CHORUS_CHANNELS, else 1, as a communicator)
+  --coll NAME        --plan, --estimates: only this collective (allreduce, allgather, ...)
 )";
 
 struct Args {
@@ -59,9 +64,9 @@ struct Args {
   int fat_tree = 0;
   int ranks = 0;
   int cores = 0;
-  int channels = 4;
+  int channels = 0;  // 0: the default for the placement (PlanModel::channels)
   Collective only = Collective::kAllReduce;  // with --coll
-  bool list = false, costs = false, plan = false, quiet = false, host_cores = false;
+  bool list = false, costs = false, plan = false, estimates = false, quiet = false, host_cores = false;
 };
 
 bool ParseInt(const char* s, int* out) {
@@ -112,6 +117,8 @@ int Parse(int argc, char** argv, Args* a) {
       a->costs = true;
     else if (arg == "--plan")
       a->plan = true;
+    else if (arg == "--estimates")
+      a->estimates = true;
     else if (arg == "--quiet")
       a->quiet = true;
     else if (arg == "--host-cores")
@@ -246,14 +253,27 @@ struct PlanRow {
   double lo_bytes = 0, hi_bytes = 0, lo_s = 0, hi_s = 0, lo_busbw = 0, hi_busbw = 0;
 };
 
-Status PrintPlan(const Graph& g, const Args& a) {
-  std::vector<NodeId> nodes;
-  bool on_accel = false;
-  CHORUS_RETURN_IF_ERROR(Place(g, a, &nodes, &on_accel));
+// The model the tuner would get for these ranks: the topology's, CHORUS_HOST_MODEL, shared cores.
+struct PlanModel {
   tune::TopologyModel tm;
+  int nranks = 0;
+  bool on_accel = false;
+  int channels = 1;  // the most the tuner may use
+};
+
+Status BuildPlanModel(const Graph& g, const Args& a, PlanModel* out) {
+  std::vector<NodeId> nodes;
+  CHORUS_RETURN_IF_ERROR(Place(g, a, &nodes, &out->on_accel));
+  tune::TopologyModel& tm = out->tm;
   CHORUS_RETURN_IF_ERROR(tune::ModelFromTopology(g, nodes, tune::TopologyModelOptions{}, &tm));
   const int p = static_cast<int>(nodes.size());
-  if (!on_accel) {
+  out->nranks = p;
+  // A communicator of host ranks runs CHORUS_CHANNELS channels (default 1) over shm, and the
+  // tuner may not use more than its connections allow; pricing 4 there showed choices it never makes.
+  out->channels = a.channels > 0 ? a.channels
+                  : out->on_accel ? 4
+                                  : std::max(1, static_cast<int>(EnvInt("CHORUS_CHANNELS", 1)));
+  if (!out->on_accel) {
     const std::string spec = EnvString("CHORUS_HOST_MODEL");
     if (!spec.empty()) {
       Status st = tune::ApplyHostModelOverrides(&tm.model, spec);
@@ -261,39 +281,61 @@ Status PrintPlan(const Graph& g, const Args& a) {
       tm.description += "  CHORUS_HOST_MODEL=" + spec + "\n";
     }
   }
-  if (!on_accel && a.cores > 0 && p > a.cores) {
+  if (!out->on_accel && a.cores > 0 && p > a.cores) {
     tune::ForSharedCores(&tm.model, static_cast<double>(p) / a.cores);
     tm.description += "  " + std::to_string(p) + " ranks share " + std::to_string(a.cores) + " cores\n";
   }
-  const DataType dtype = DataType::kFloat32;
-  const Bytes elem = SizeOf(dtype);
+  return Status::Ok();
+}
+
+constexpr DataType kPlanType = DataType::kFloat32;
+
+// The call the tuner sees for `size` bytes of `pc` (nccl-tests' size convention); its count is
+// 0 when the size holds no whole element per block. *bytes: the size actually priced.
+Status PlanCall(const PlanModel& pm, const PlanColl& pc, int channels, double size, sched::CollArgs* args,
+                double* bytes) {
+  const Bytes elem = SizeOf(kPlanType);
+  // Per-rank blocks round down to whole elements, so the size printed is the size priced.
+  const int blocks = pc.per_rank ? pm.nranks : 1;
+  const Count count = static_cast<Count>(size / static_cast<double>(elem) / blocks);
+  *bytes = static_cast<double>(count) * static_cast<double>(elem) * blocks;
+  *args = sched::CollArgs();
+  args->coll = pc.coll;
+  args->nranks = pm.nranks;
+  args->count = count;
+  args->elem_size = elem;
+  args->channels = channels;
+  args->op = ReduceOp::kSum;
+  if (count == 0) return Status::Ok();
+  return tune::ApplyTopologyHints(pm.tm.hints, kPlanType, args);
+}
+
+double BusBandwidth(const PlanColl& pc, int p, double bytes, double seconds) {
+  const double factor = pc.two_ways ? 2.0 * (p - 1) / p : pc.one_way ? static_cast<double>(p - 1) / p : 1.0;
+  return seconds > 0 ? bytes / seconds * factor : 0;
+}
+
+Status PrintPlan(const Graph& g, const Args& a) {
+  PlanModel pm;
+  CHORUS_RETURN_IF_ERROR(BuildPlanModel(g, a, &pm));
+  const int p = pm.nranks;
   std::printf("plan (%s, float32 sum, up to %d channel%s):\n%s",
-              on_accel ? "one rank per accelerator" : "ranks on host CPU cores", a.channels,
-              a.channels == 1 ? "" : "s", tm.description.c_str());
+              pm.on_accel ? "one rank per accelerator" : "ranks on host CPU cores", pm.channels,
+              pm.channels == 1 ? "" : "s", pm.tm.description.c_str());
   const tune::AlgoOverride none;
   for (const PlanColl& pc : kPlanColls) {
     if (!a.coll.empty() && pc.coll != a.only) continue;
     std::vector<PlanRow> rows;
     Count last = 0;
     for (double size = kPlanMinBytes; size <= kPlanMaxBytes; size *= 2) {
-      // Per-rank blocks round down to whole elements, so the size printed is the size priced.
-      const int blocks = pc.per_rank ? p : 1;
-      Count count = static_cast<Count>(size / static_cast<double>(elem) / blocks);
-      if (count == 0 || count == last) continue;
-      last = count;
-      const double bytes = static_cast<double>(count) * static_cast<double>(elem) * blocks;
       sched::CollArgs args;
-      args.coll = pc.coll;
-      args.nranks = p;
-      args.count = count;
-      args.elem_size = elem;
-      args.channels = a.channels;
-      args.op = ReduceOp::kSum;
-      CHORUS_RETURN_IF_ERROR(tune::ApplyTopologyHints(tm.hints, dtype, &args));
+      double bytes = 0;
+      CHORUS_RETURN_IF_ERROR(PlanCall(pm, pc, pm.channels, size, &args, &bytes));
+      if (args.count == 0 || args.count == last) continue;
+      last = args.count;
       tune::Choice c;
-      CHORUS_RETURN_IF_ERROR(tune::Choose(args, tm.model, none, &c));
-      double factor = pc.two_ways ? 2.0 * (p - 1) / p : pc.one_way ? static_cast<double>(p - 1) / p : 1.0;
-      double busbw = c.est_seconds > 0 ? bytes / c.est_seconds * factor : 0;
+      CHORUS_RETURN_IF_ERROR(tune::Choose(args, pm.tm.model, none, &c));
+      const double busbw = BusBandwidth(pc, p, bytes, c.est_seconds);
       if (rows.empty() || rows.back().algo != c.algorithm->name) {
         rows.push_back(PlanRow{c.algorithm->name, bytes, bytes, c.est_seconds, c.est_seconds, busbw, busbw});
       } else {
@@ -311,6 +353,60 @@ Status PrintPlan(const Graph& g, const Args& a) {
                   range(SizeText(r.lo_bytes), SizeText(r.hi_bytes)).c_str(), r.algo.c_str(),
                   range(Seconds(r.lo_s), Seconds(r.hi_s)).c_str(),
                   range(Bandwidth(r.lo_busbw), Bandwidth(r.hi_busbw)).c_str());
+    }
+  }
+  return Status::Ok();
+}
+
+// One row per size, one column per algorithm: each priced alone (forced, its best channels and
+// chunk), so a model can be compared cell by cell with an `--algo all` table.
+Status PrintEstimates(const Graph& g, const Args& a) {
+  PlanModel pm;
+  CHORUS_RETURN_IF_ERROR(BuildPlanModel(g, a, &pm));
+  std::printf("estimates (%s, float32 sum, up to %d channel%s; us, '-': does not apply):\n%s",
+              pm.on_accel ? "one rank per accelerator" : "ranks on host CPU cores", pm.channels,
+              pm.channels == 1 ? "" : "s", pm.tm.description.c_str());
+  for (const PlanColl& pc : kPlanColls) {
+    if (!a.coll.empty() && pc.coll != a.only) continue;
+    // The columns: every algorithm that applies at one of the sizes at least, in registry order.
+    std::vector<std::string> names;
+    for (const sched::Algorithm& algo : sched::Algorithms()) {
+      bool applies = false;
+      for (double size = 16; size <= kPlanMaxBytes && !applies; size *= 4) {
+        sched::CollArgs args;
+        double bytes = 0;
+        CHORUS_RETURN_IF_ERROR(PlanCall(pm, pc, pm.channels, size, &args, &bytes));
+        applies = args.count > 0 && algo.applies(args);
+      }
+      if (applies) names.push_back(algo.name);
+    }
+    std::printf("%-14s %-10s", Name(pc.coll), "size");
+    // Each column as wide as its name (at least 10), so that the names stay whole.
+    std::vector<int> width;
+    for (const std::string& n : names) width.push_back(std::max(10, static_cast<int>(n.size())));
+    for (size_t i = 0; i < names.size(); ++i) std::printf(" %*s", width[i], names[i].c_str());
+    std::printf("  %s\n", "pick");
+    Count last = 0;
+    for (double size = 16; size <= kPlanMaxBytes; size *= 4) {
+      sched::CollArgs args;
+      double bytes = 0;
+      CHORUS_RETURN_IF_ERROR(PlanCall(pm, pc, pm.channels, size, &args, &bytes));
+      if (args.count == 0 || args.count == last) continue;
+      last = args.count;
+      std::printf("%-14s %-10s", Name(pc.coll), SizeText(bytes).c_str());
+      for (size_t i = 0; i < names.size(); ++i) {
+        tune::AlgoOverride force;
+        force.per_collective[pc.coll] = names[i];
+        tune::Choice c;
+        if (tune::Choose(args, pm.tm.model, force, &c).ok()) {
+          std::printf(" %*.2f", width[i], c.est_seconds * 1e6);
+        } else {
+          std::printf(" %*s", width[i], "-");
+        }
+      }
+      tune::Choice pick;
+      CHORUS_RETURN_IF_ERROR(tune::Choose(args, pm.tm.model, tune::AlgoOverride(), &pick));
+      std::printf("  %s\n", pick.algorithm->name);
     }
   }
   return Status::Ok();
@@ -371,6 +467,10 @@ int main(int argc, char** argv) {
   }
   if (a.plan) {
     Status s = PrintPlan(g, a);
+    if (!s.ok()) return Fail(s);
+  }
+  if (a.estimates) {
+    Status s = PrintEstimates(g, a);
     if (!s.ok()) return Fail(s);
   }
   return 0;
