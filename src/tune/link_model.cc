@@ -102,6 +102,7 @@ Status ApplyHostModelOverrides(LinkModel* m, const std::string& spec) {
     if (key == "alpha_us") alpha_s = v * 1e-6, link_changed = true;
     else if (key == "link_gbps") link_beta = 1.0 / (v * 1e9), link_changed = true;
     else if (key == "latency_us") m->latency_s = v * 1e-6;
+    else if (key == "core_wait_share") m->core_wait_share = v;
     else if (key == "endpoint_gbps") m->endpoint_beta_s_per_byte = 1.0 / (v * 1e9);
     else if (key == "domain_gbps") m->domain_beta_s_per_byte = 1.0 / (v * 1e9);
     else if (key == "reduce_gbps") m->gamma_s_per_byte = 1.0 / (v * 1e9);
@@ -168,6 +169,9 @@ LinkModel DefaultHostModel() {
   return m;
 }
 
+// LinkModel::core_wait_share per extra rank per core (docs/algorithms.md, session 8).
+constexpr double kCoreWaitShare = 0.1;
+
 void ForSharedCores(LinkModel* m, double ranks_per_core) {
   if (!(ranks_per_core > 1)) return;
   // Fitted on 4 ranks over 2 cores (docs/algorithms.md, "Calibration"): at 16 KiB recursive
@@ -175,6 +179,8 @@ void ForSharedCores(LinkModel* m, double ranks_per_core) {
   // over two-shot's two.
   if (!(m->latency_s > 0)) m->latency_s = 4e-6 * (ranks_per_core - 1);  // else CHORUS_HOST_MODEL's
   m->ranks_per_core = ranks_per_core;
+  m->store_and_forward = true;
+  if (!(m->core_wait_share > 0)) m->core_wait_share = kCoreWaitShare * (ranks_per_core - 1);
   m->name += "/shared-cores";
 }
 

@@ -45,6 +45,11 @@ struct LinkModel {
   // ranks on their own cores: 0 (alpha covers it). Ranks sharing cores: the wait for the peer
   // to get a core back (ForSharedCores).
   double latency_s = 0;
+  // Ranks sharing cores: a message also waits this share of its own transfer time on its link
+  // (bytes x the link's beta) before its receiver can start on it, overlapping like latency_s.
+  // The rank it waits for shares a core with others whose work in the same round grows with the
+  // round's bytes. 0: none (ForSharedCores sets it).
+  double core_wait_share = 0;
   // A call whose working set (every rank's input and output) fits in this many bytes of shared
   // cache (times cache_usable_share) moves and reduces its bytes cache_speedup times faster than
   // the per-byte figures above, which are memory's (0: no cache). Host ranks: the last-level cache.
@@ -86,6 +91,10 @@ struct LinkModel {
   // Ranks per core (ForSharedCores): above 1, a forwarded piece waits for its receiver to get the
   // core back, by when it has left the cache: fused forwarding gets no forward_speedup.
   double ranks_per_core = 1;
+  // A fused receive-and-forward step forwards only once its whole message has arrived (set by
+  // ForSharedCores). With a core per rank the next hop starts after one pipeline piece (cut
+  // through); ranks that take turns on fewer cores cannot all stream at once.
+  bool store_and_forward = false;
   // Fused receive-and-forward steps stream at this grain (the transport's slot size): the
   // forwarded message starts once one such piece has arrived.
   double pipeline_bytes = 256 * 1024;

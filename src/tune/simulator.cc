@@ -59,6 +59,11 @@ struct Flow {
   double tail = 0;             // last piece after the feeder completes
   double not_before = 0;       // streaming reduction bound
   double extra = 0;            // after completion (last piece's reduction)
+  // Store and forward (LinkModel::store_and_forward): the message the fused step sends on once
+  // this flow has completed (forward_to == -1: none).
+  Rank forward_to = -1;
+  int forward_ch = 0;
+  double forward_bytes = 0;
   bool exhausted = false, finished = false;
   double exhausted_at = 0, finished_at = 0;
   std::vector<uint32_t> dependents;
@@ -289,6 +294,10 @@ class Sim {
       u.state = State::kRun;
       ++u.pc;
       Push(u.t, EvKind::kUnit, f.receiver);
+      if (f.forward_to >= 0) {
+        Post(u.rank, f.forward_to, f.forward_ch,
+             Msg{u.t + Latency(u.rank, f.forward_to, f.forward_bytes), f.forward_bytes, kNone, 0});
+      }
     }
     std::vector<uint32_t> deps = std::move(flows_[id].dependents);
     for (uint32_t d : deps) {
@@ -323,6 +332,13 @@ class Sim {
     return false;
   }
 
+  // From a send to the moment its receiver can start on it (LinkModel::latency_s and
+  // core_wait_share).
+  double Latency(Rank from, Rank to, double bytes) const {
+    if (!(m_.core_wait_share > 0)) return m_.latency_s;
+    return m_.latency_s + m_.core_wait_share * bytes * m_.link(from, to).beta_s_per_byte;
+  }
+
   bool Reduces(OpCode op) const {
     return op == OpCode::kRecvReduce || op == OpCode::kRecvReduceSend;
   }
@@ -341,7 +357,7 @@ class Sim {
       }
       switch (s.op) {
         case OpCode::kSend:
-          Post(u.rank, s.peer, u.ch, Msg{u.t + m_.latency_s, bytes, kNone, 0});
+          Post(u.rank, s.peer, u.ch, Msg{u.t + Latency(u.rank, s.peer, bytes), bytes, kNone, 0});
           ++u.pc;
           break;
         case OpCode::kCopy:
@@ -400,10 +416,15 @@ class Sim {
           flows_.push_back(std::move(f));
           Push(start, EvKind::kFlowReady, id);
           u.state = State::kWaitFlow;
-          if (s.op == OpCode::kRecvReduceSend || s.op == OpCode::kRecvCopySend) {
+          if ((s.op == OpCode::kRecvReduceSend || s.op == OpCode::kRecvCopySend) && m_.store_and_forward) {
+            flows_[id].forward_to = s.send_peer;
+            flows_[id].forward_ch = u.ch;
+            flows_[id].forward_bytes = bytes;
+          } else if (s.op == OpCode::kRecvReduceSend || s.op == OpCode::kRecvCopySend) {
             LinkCost out = m_.link(u.rank, s.send_peer);
             double ready = start + piece * in.beta_s_per_byte + flows_[id].extra;
-            Post(u.rank, s.send_peer, u.ch, Msg{ready + m_.latency_s, bytes, id, piece * out.beta_s_per_byte});
+            Post(u.rank, s.send_peer, u.ch,
+                 Msg{ready + Latency(u.rank, s.send_peer, bytes), bytes, id, piece * out.beta_s_per_byte});
           }
           return Status::Ok();  // Finish() advances the unit
         }

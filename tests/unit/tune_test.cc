@@ -191,6 +191,47 @@ TEST(Simulator, ChainBroadcastIsPipelinedByStreaming) {
   EXPECT_LT(est, 0.3 * (p - 1) * n * kBeta);
 }
 
+// Shared cores (session 8): a fused forward waits for its whole message (store and forward), and
+// every message waits a share of its own transfer time for its receiver to get a core.
+TEST(Simulator, SharedCoresStoreAndForwardAndWaitForTheCore) {
+  const int p = 4;
+  const Count count = 1 << 20;  // 4 MiB
+  const double n = count * 4.0;
+  LinkModel cut = PlainModel();
+  LinkModel store = cut;
+  store.store_and_forward = true;
+  CollArgs a = Args(Collective::kBroadcast, p, count);
+  a.chunk_bytes = static_cast<Bytes>(n);  // one chunk: the hops cannot overlap by chunks
+  const double streamed = Estimate("chain", a, cut);
+  const double stored = Estimate("chain", a, store);
+  // Cut through: about one transfer plus a piece per hop; stored: one whole transfer per hop.
+  EXPECT_NEAR(streamed / (n * kBeta + (p - 2) * (kAlpha + cut.pipeline_bytes * kBeta) + kAlpha), 1.0, 0.05);
+  EXPECT_NEAR(stored / ((p - 1) * (kAlpha + n * kBeta)), 1.0, 0.02) << stored;
+  // One message: the wait adds share x bytes x beta (overlapping, so once).
+  CollArgs one = Args(Collective::kAllGather, 2, 1000);
+  auto progs = Programs(one);
+  sched::Emitter(&progs[0].channels[0], 0).Send(1, sched::In(0, 1000));
+  sched::Emitter(&progs[1].channels[0], 0).Recv(0, sched::Out(0, 1000));
+  LinkModel wait = PlainModel();
+  wait.core_wait_share = 0.5;
+  SimResult r;
+  ASSERT_TRUE(Simulate(one, progs, wait, &r).ok());
+  EXPECT_NEAR(r.seconds, kAlpha + 1.5 * 4000 * kBeta, 1e-12);
+  // ForSharedCores turns both on, keeping a share the caller set.
+  LinkModel host = DefaultHostModel();
+  ForSharedCores(&host, 2);
+  EXPECT_TRUE(host.store_and_forward);
+  EXPECT_GT(host.core_wait_share, 0);
+  LinkModel given = DefaultHostModel();
+  ASSERT_TRUE(ApplyHostModelOverrides(&given, "core_wait_share=0.3").ok());
+  ForSharedCores(&given, 2);
+  EXPECT_DOUBLE_EQ(given.core_wait_share, 0.3);
+  LinkModel own = DefaultHostModel();
+  ForSharedCores(&own, 1);
+  EXPECT_FALSE(own.store_and_forward);
+  EXPECT_EQ(own.core_wait_share, 0);
+}
+
 TEST(Simulator, ReductionCostStreamsWithTheData) {
   LinkModel m = PlainModel();
   const Count count = 1 << 20;
