@@ -416,15 +416,17 @@ class Sim {
           flows_.push_back(std::move(f));
           Push(start, EvKind::kFlowReady, id);
           u.state = State::kWaitFlow;
-          if ((s.op == OpCode::kRecvReduceSend || s.op == OpCode::kRecvCopySend) && m_.store_and_forward) {
-            flows_[id].forward_to = s.send_peer;
-            flows_[id].forward_ch = u.ch;
-            flows_[id].forward_bytes = bytes;
-          } else if (s.op == OpCode::kRecvReduceSend || s.op == OpCode::kRecvCopySend) {
-            LinkCost out = m_.link(u.rank, s.send_peer);
-            double ready = start + piece * in.beta_s_per_byte + flows_[id].extra;
-            Post(u.rank, s.send_peer, u.ch,
-                 Msg{ready + Latency(u.rank, s.send_peer, bytes), bytes, id, piece * out.beta_s_per_byte});
+          if (s.op == OpCode::kRecvReduceSend || s.op == OpCode::kRecvCopySend) {
+            if (m_.store_and_forward) {  // Finish() posts it
+              flows_[id].forward_to = s.send_peer;
+              flows_[id].forward_ch = u.ch;
+              flows_[id].forward_bytes = bytes;
+            } else {
+              LinkCost out = m_.link(u.rank, s.send_peer);
+              double ready = start + piece * in.beta_s_per_byte + flows_[id].extra;
+              Post(u.rank, s.send_peer, u.ch,
+                   Msg{ready + Latency(u.rank, s.send_peer, bytes), bytes, id, piece * out.beta_s_per_byte});
+            }
           }
           return Status::Ok();  // Finish() advances the unit
         }

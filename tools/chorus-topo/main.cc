@@ -50,7 +50,7 @@ outputs:
                      x4: the sizes of the algorithm table in docs/benchmarks.md) and the pick
   --quiet            do not print the graph
 
-options for --costs and --plan:
+options for --costs, --plan and --estimates:
   --ranks N          number of ranks (default: one per accelerator, else one per core)
   --host-cores       place ranks on the CPU cores of the first host, not on accelerators
   --cores N          --plan: host ranks share N cores (fewer than ranks: priced as oversubscribed)
@@ -292,8 +292,7 @@ constexpr DataType kPlanType = DataType::kFloat32;
 
 // The call the tuner sees for `size` bytes of `pc` (nccl-tests' size convention); its count is
 // 0 when the size holds no whole element per block. *bytes: the size actually priced.
-Status PlanCall(const PlanModel& pm, const PlanColl& pc, int channels, double size, sched::CollArgs* args,
-                double* bytes) {
+Status PlanCall(const PlanModel& pm, const PlanColl& pc, double size, sched::CollArgs* args, double* bytes) {
   const Bytes elem = SizeOf(kPlanType);
   // Per-rank blocks round down to whole elements, so the size printed is the size priced.
   const int blocks = pc.per_rank ? pm.nranks : 1;
@@ -304,7 +303,7 @@ Status PlanCall(const PlanModel& pm, const PlanColl& pc, int channels, double si
   args->nranks = pm.nranks;
   args->count = count;
   args->elem_size = elem;
-  args->channels = channels;
+  args->channels = pm.channels;
   args->op = ReduceOp::kSum;
   if (count == 0) return Status::Ok();
   return tune::ApplyTopologyHints(pm.tm.hints, kPlanType, args);
@@ -330,7 +329,7 @@ Status PrintPlan(const Graph& g, const Args& a) {
     for (double size = kPlanMinBytes; size <= kPlanMaxBytes; size *= 2) {
       sched::CollArgs args;
       double bytes = 0;
-      CHORUS_RETURN_IF_ERROR(PlanCall(pm, pc, pm.channels, size, &args, &bytes));
+      CHORUS_RETURN_IF_ERROR(PlanCall(pm, pc, size, &args, &bytes));
       if (args.count == 0 || args.count == last) continue;
       last = args.count;
       tune::Choice c;
@@ -368,17 +367,24 @@ Status PrintEstimates(const Graph& g, const Args& a) {
               pm.channels == 1 ? "" : "s", pm.tm.description.c_str());
   for (const PlanColl& pc : kPlanColls) {
     if (!a.coll.empty() && pc.coll != a.only) continue;
-    // The columns: every algorithm that applies at one of the sizes at least, in registry order.
+    // The calls, once: 16 B .. 256 MiB by 4, sizes too small for a whole element per block skipped.
+    struct Call {
+      sched::CollArgs args;
+      double bytes = 0;
+    };
+    std::vector<Call> calls;
+    for (double size = 16; size <= kPlanMaxBytes; size *= 4) {
+      Call c;
+      CHORUS_RETURN_IF_ERROR(PlanCall(pm, pc, size, &c.args, &c.bytes));
+      if (c.args.count == 0 || (!calls.empty() && calls.back().args.count == c.args.count)) continue;
+      calls.push_back(c);
+    }
+    // The columns: every algorithm that applies to one of the calls at least, in registry order.
     std::vector<std::string> names;
     for (const sched::Algorithm& algo : sched::Algorithms()) {
-      bool applies = false;
-      for (double size = 16; size <= kPlanMaxBytes && !applies; size *= 4) {
-        sched::CollArgs args;
-        double bytes = 0;
-        CHORUS_RETURN_IF_ERROR(PlanCall(pm, pc, pm.channels, size, &args, &bytes));
-        applies = args.count > 0 && algo.applies(args);
+      if (std::any_of(calls.begin(), calls.end(), [&](const Call& c) { return algo.applies(c.args); })) {
+        names.push_back(algo.name);
       }
-      if (applies) names.push_back(algo.name);
     }
     std::printf("%-14s %-10s", Name(pc.coll), "size");
     // Each column as wide as its name (at least 10), so that the names stay whole.
@@ -386,14 +392,9 @@ Status PrintEstimates(const Graph& g, const Args& a) {
     for (const std::string& n : names) width.push_back(std::max(10, static_cast<int>(n.size())));
     for (size_t i = 0; i < names.size(); ++i) std::printf(" %*s", width[i], names[i].c_str());
     std::printf("  %s\n", "pick");
-    Count last = 0;
-    for (double size = 16; size <= kPlanMaxBytes; size *= 4) {
-      sched::CollArgs args;
-      double bytes = 0;
-      CHORUS_RETURN_IF_ERROR(PlanCall(pm, pc, pm.channels, size, &args, &bytes));
-      if (args.count == 0 || args.count == last) continue;
-      last = args.count;
-      std::printf("%-14s %-10s", Name(pc.coll), SizeText(bytes).c_str());
+    for (const Call& call : calls) {
+      const sched::CollArgs& args = call.args;
+      std::printf("%-14s %-10s", Name(pc.coll), SizeText(call.bytes).c_str());
       for (size_t i = 0; i < names.size(); ++i) {
         tune::AlgoOverride force;
         force.per_collective[pc.coll] = names[i];
