@@ -9,8 +9,10 @@ namespace chorus::api {
 namespace {
 struct GroupState {
   std::vector<std::pair<chorusComm*, CommOp>> queued;
+  // One communicator's batch: reused, so that a loop of small groups allocates nothing.
+  std::vector<CommOp> single;
 };
-thread_local GroupState group;
+__attribute__((tls_model("initial-exec"))) thread_local GroupState group;
 // Apart from the queue: a plain int needs no per-access initialisation check, and every call
 // outside a group reads it.
 __attribute__((tls_model("initial-exec"))) thread_local int group_depth = 0;
@@ -60,6 +62,17 @@ chorusResult_t chorusGroupEnd(void) {
     return chorus::api::Report(nullptr, chorus::InvalidUsage("chorusGroupEnd without chorusGroupStart"));
   }
   if (--group_depth > 0) return chorusSuccess;
+  bool one_comm = true;
+  for (const auto& q : group.queued) one_comm = one_comm && q.first == group.queued.front().first;
+  if (one_comm) {
+    if (group.queued.empty()) return chorusSuccess;
+    chorusComm* comm = group.queued.front().first;
+    group.single.clear();
+    for (const auto& q : group.queued) group.single.push_back(q.second);
+    group.queued.clear();
+    const chorus::Status st = chorus::api::RunBatch(comm, group.single);
+    return st.ok() ? chorusSuccess : chorus::api::Report(nullptr, st);
+  }
   auto queued = std::move(group.queued);
   group.queued.clear();
   // One batch per communicator, in issue order.

@@ -194,14 +194,47 @@ Status Communicator::RunCollective(const CommOp& requested) {
   return st;
 }
 
+void Communicator::SnapshotSendsUnderReceives(std::vector<sched::Step>* steps) {
+  // A receive into bytes that a send of the same group still reads must wait for that send (the
+  // engine's write-after-send rule), and the send waits for the peer, whose receive may wait the
+  // same way: an in-place exchange larger than the FIFO would deadlock. Such sends go from a copy
+  // taken before anything is received, as MPI_Sendrecv_replace does; the group's sends then carry
+  // what the buffers held at chorusGroupEnd.
+  auto overlaps = [](const sched::Slice& a, const sched::Slice& b) {
+    return a.offset < b.offset + b.count && b.offset < a.offset + a.count;
+  };
+  std::vector<size_t> copied;
+  Bytes total = 0;
+  for (size_t i = 0; i < steps->size(); ++i) {
+    const sched::Step& send = (*steps)[i];
+    if (send.op != sched::OpCode::kSend) continue;
+    for (const sched::Step& recv : *steps) {
+      if (recv.op == sched::OpCode::kRecv && overlaps(send.src, recv.dst)) {
+        copied.push_back(i);
+        total += send.src.count;
+        break;
+      }
+    }
+  }
+  if (copied.empty()) return;
+  char* snapshot = static_cast<char*>(Scratch(total));
+  for (size_t i : copied) {
+    sched::Slice& src = (*steps)[i].src;
+    memcpy(snapshot, reinterpret_cast<const void*>(src.offset), src.count);
+    src.offset = reinterpret_cast<uintptr_t>(snapshot);
+    snapshot += src.count;
+  }
+}
+
 Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   // One program, absolutely addressed in bytes: every send is posted first, then the receives run
   // in order, so a group's sends and receives never wait on each other.
-  sched::RankProgram program;
+  sched::RankProgram& program = p2p_program_;
   program.rank = rank_;
   program.nranks = nranks_;
   program.channels.resize(1);
   auto& steps = program.channels[0].steps;
+  steps.clear();
   for (int pass = 0; pass < 2; ++pass) {
     for (const CommOp* op : ops) {
       if (op->is_send != (pass == 0)) continue;
@@ -216,6 +249,7 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
     }
   }
   if (steps.empty()) return Status::Ok();
+  SnapshotSendsUnderReceives(&steps);
   exec::ExecBuffers buffers;  // all null: absolute addressing
   exec::ExecParams params;
   params.dtype = DataType::kUint8;
@@ -237,7 +271,8 @@ Status Communicator::Run(const CommOp* ops, size_t n) {
     return Status(broken_.code(), "communicator unusable after an earlier failure: " + broken_.message());
   }
   if (aborted()) return InvalidUsage("communicator was aborted");
-  std::vector<const CommOp*> p2p;
+  std::vector<const CommOp*>& p2p = p2p_ops_;
+  p2p.clear();
   for (const CommOp& op : std::span<const CommOp>(ops, n)) {
     if (op.coll == Collective::kSendRecv) p2p.push_back(&op);
   }

@@ -115,6 +115,8 @@ class Communicator {
   Status RunPointToPoint(const std::vector<const CommOp*>& ops);
   // The program of this rank for `args` with algorithm `algo` (cached).
   Status ProgramFor(const sched::CollArgs& args, const std::string& algo, const sched::RankProgram** out);
+  // Gives sends whose bytes a receive of the same batch overwrites a copy to send from.
+  void SnapshotSendsUnderReceives(std::vector<sched::Step>* steps);
   void* Scratch(Bytes bytes);
   uint64_t NextCollectiveTag(const CommOp& op);
 
@@ -155,6 +157,9 @@ class Communicator {
   };
   LastCall last_call_;
   exec::EngineScratch engine_scratch_;
+  // Kept across calls so that a loop of small sends and receives allocates nothing.
+  sched::RankProgram p2p_program_;
+  std::vector<const CommOp*> p2p_ops_;
 };
 
 }  // namespace chorus

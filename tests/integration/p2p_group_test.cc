@@ -29,6 +29,24 @@ std::string RingExchange(chorusComm_t comm, int rank, int n, size_t count) {
   return "";
 }
 
+// nccl-tests' in-place sendrecv: the same buffer is sent and received into. Larger than the
+// FIFO, so neither side's send can finish before the other receives.
+std::string InPlaceRingExchange(chorusComm_t comm, int rank, int n, size_t count) {
+  std::vector<int32_t> buf(count);
+  for (size_t i = 0; i < count; ++i) buf[i] = static_cast<int32_t>(rank * 1000003 + i);
+  int right = (rank + 1) % n, left = (rank + n - 1) % n;
+  chorusGroupStart();
+  chorusSend(buf.data(), count, chorusInt32, right, comm, nullptr);
+  chorusRecv(buf.data(), count, chorusInt32, left, comm, nullptr);
+  if (chorusGroupEnd() != chorusSuccess) return std::string("in-place group: ") + chorusGetLastError(comm);
+  for (size_t i = 0; i < count; ++i) {
+    if (buf[i] != static_cast<int32_t>(left * 1000003 + i)) {
+      return "in-place ring exchange of " + std::to_string(count) + " wrong at " + std::to_string(i);
+    }
+  }
+  return "";
+}
+
 class P2PTest : public ::testing::TestWithParam<std::tuple<int, RankMode>> {};
 
 TEST_P(P2PTest, GroupedRingExchangeAndSelfSend) {
@@ -39,6 +57,7 @@ TEST_P(P2PTest, GroupedRingExchangeAndSelfSend) {
     std::string e;
     for (size_t count : {size_t{0}, size_t{1}, size_t{1000}, size_t{3} << 20}) {
       if (e.empty()) e = RingExchange(comm, rank, n, count);
+      if (e.empty()) e = InPlaceRingExchange(comm, rank, n, count);
     }
     // A send to oneself, grouped with its receive.
     int32_t a = rank + 40, b = 0;

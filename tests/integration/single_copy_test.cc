@@ -225,6 +225,19 @@ TEST_P(SingleCopySendRecv, GroupedExchangeWithEveryRank) {
       }
       if (theirs.front() != peer + 1.0f || theirs.back() != peer + 1.0f) e = "pairwise send/recv got wrong values";
     }
+    // In place, by reference: each send's reference into the buffer the receive overwrites.
+    if (e.empty()) {
+      const int right = (rank + 1) % n, left = (rank + n - 1) % n;
+      std::vector<int32_t> buf(size_t{1} << 20);
+      for (size_t i = 0; i < buf.size(); ++i) buf[i] = P2PValue(rank, right, 0, i);
+      chorusGroupStart();
+      chorusSend(buf.data(), buf.size(), chorusInt32, right, comm, nullptr);
+      chorusRecv(buf.data(), buf.size(), chorusInt32, left, comm, nullptr);
+      if (chorusGroupEnd() != chorusSuccess) e = std::string("in-place group: ") + chorusGetLastError(comm);
+      for (size_t i = 0; i < buf.size() && e.empty(); ++i) {
+        if (buf[i] != P2PValue(left, rank, 0, i)) e = "in-place exchange wrong at " + std::to_string(i);
+      }
+    }
     chorusCommDestroy(comm);
     return e;
   });
