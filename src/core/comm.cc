@@ -6,6 +6,7 @@
 #include "algorithms/registry.h"
 #include "core/env.h"
 #include "core/log.h"
+#include "device/host/copy.h"
 #include "exec/host_engine.h"
 #include "tune/tuner.h"
 #include "transports/shm/shm_transport.h"
@@ -220,7 +221,9 @@ void Communicator::SnapshotSendsUnderReceives(std::vector<sched::Step>* steps) {
   char* snapshot = static_cast<char*>(Scratch(total));
   for (size_t i : copied) {
     sched::Slice& src = (*steps)[i].src;
-    memcpy(snapshot, reinterpret_cast<const void*>(src.offset), src.count);
+    // Read again only by the send, long after a large copy has left the cache.
+    const bool large = config_.stream_results_bytes > 0 && src.count >= config_.stream_results_bytes;
+    host::Copy(snapshot, reinterpret_cast<const void*>(src.offset), src.count, large ? host::Store::kStreamed : host::Store::kCached);
     src.offset = reinterpret_cast<uintptr_t>(snapshot);
     snapshot += src.count;
   }
@@ -250,6 +253,13 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   }
   if (steps.empty()) return Status::Ok();
   SnapshotSendsUnderReceives(&steps);
+  // Received bytes are the call's results, which nothing in the group reads again (a send of the
+  // same bytes goes from its snapshot): a large batch writes them with streaming stores, as a
+  // collective of that size writes its output.
+  Bytes received = 0;
+  for (const sched::Step& s : steps) received += s.op == sched::OpCode::kRecv ? s.dst.count : 0;
+  const bool stream = config_.stream_results_bytes > 0 && received >= config_.stream_results_bytes;
+  for (sched::Step& s : steps) s.result_unread = stream && s.op == sched::OpCode::kRecv;
   exec::ExecBuffers buffers;  // all null: absolute addressing
   exec::ExecParams params;
   params.dtype = DataType::kUint8;
@@ -260,6 +270,7 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   params.what = "send/recv";
   params.backoff = backoff_;
   params.scratch = &engine_scratch_;
+  params.stream_results = stream;
   Status st = exec::Execute(program, buffers, params);
   if (!st.ok()) data_path_failed_ = true;
   conns_->AfterCall();
