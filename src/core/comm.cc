@@ -1,6 +1,7 @@
 #include "core/comm.h"
 
 #include <cstring>
+#include <exception>
 #include <span>
 
 #include "algorithms/registry.h"
@@ -88,9 +89,18 @@ Communicator::~Communicator() {
   bootstrap_.reset();
 }
 
-void* Communicator::Scratch(Bytes bytes) {
-  if (scratch_.size() < bytes) scratch_.resize(bytes);
-  return scratch_.data();
+Status Communicator::Scratch(Bytes bytes, void** out) {
+  *out = nullptr;
+  if (scratch_.size() < bytes) {
+    // The library reports errors; it does not throw them through the C API.
+    try {
+      scratch_.resize(bytes);
+    } catch (const std::exception&) {
+      return SystemError("out of memory: " + std::to_string(bytes) + " bytes of scratch for this call");
+    }
+  }
+  *out = scratch_.data();
+  return Status::Ok();
 }
 
 uint64_t Communicator::NextCollectiveTag(const CommOp& op) {
@@ -174,8 +184,9 @@ Status Communicator::RunCollective(const CommOp& requested) {
   exec::ExecBuffers buffers;
   buffers.base[static_cast<int>(sched::Buffer::kInput)] = const_cast<void*>(op.sendbuff);
   buffers.base[static_cast<int>(sched::Buffer::kOutput)] = args.has_output ? op.recvbuff : nullptr;
-  buffers.base[static_cast<int>(sched::Buffer::kScratch)] =
-      program->scratch_elems > 0 ? Scratch(program->scratch_elems * esize) : nullptr;
+  if (program->scratch_elems > 0) {
+    CHORUS_RETURN_IF_ERROR(Scratch(program->scratch_elems * esize, &buffers.base[static_cast<int>(sched::Buffer::kScratch)]));
+  }
   exec::ExecParams params;
   params.dtype = op.dtype;
   params.op = op.op;
@@ -195,7 +206,7 @@ Status Communicator::RunCollective(const CommOp& requested) {
   return st;
 }
 
-void Communicator::SnapshotSendsUnderReceives(std::vector<sched::Step>* steps) {
+Status Communicator::SnapshotSendsUnderReceives(std::vector<sched::Step>* steps) {
   // A receive into bytes that a send of the same group still reads must wait for that send (the
   // engine's write-after-send rule), and the send waits for the peer, whose receive may wait the
   // same way: an in-place exchange larger than the FIFO would deadlock. Such sends go from a copy
@@ -217,8 +228,10 @@ void Communicator::SnapshotSendsUnderReceives(std::vector<sched::Step>* steps) {
       }
     }
   }
-  if (copied.empty()) return;
-  char* snapshot = static_cast<char*>(Scratch(total));
+  if (copied.empty()) return Status::Ok();
+  void* room = nullptr;
+  CHORUS_RETURN_IF_ERROR(Scratch(total, &room));
+  char* snapshot = static_cast<char*>(room);
   for (size_t i : copied) {
     sched::Slice& src = (*steps)[i].src;
     // Read again only by the send, long after a large copy has left the cache.
@@ -227,6 +240,7 @@ void Communicator::SnapshotSendsUnderReceives(std::vector<sched::Step>* steps) {
     src.offset = reinterpret_cast<uintptr_t>(snapshot);
     snapshot += src.count;
   }
+  return Status::Ok();
 }
 
 Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
@@ -252,7 +266,7 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
     }
   }
   if (steps.empty()) return Status::Ok();
-  SnapshotSendsUnderReceives(&steps);
+  CHORUS_RETURN_IF_ERROR(SnapshotSendsUnderReceives(&steps));
   // Received bytes are the call's results, which nothing in the group reads again (a send of the
   // same bytes goes from its snapshot): a large batch writes them with streaming stores, as a
   // collective of that size writes its output.

@@ -116,8 +116,9 @@ class Communicator {
   // The program of this rank for `args` with algorithm `algo` (cached).
   Status ProgramFor(const sched::CollArgs& args, const std::string& algo, const sched::RankProgram** out);
   // Gives sends whose bytes a receive of the same batch overwrites a copy to send from.
-  void SnapshotSendsUnderReceives(std::vector<sched::Step>* steps);
-  void* Scratch(Bytes bytes);
+  Status SnapshotSendsUnderReceives(std::vector<sched::Step>* steps);
+  // This communicator's scratch, grown to `bytes` (kept across calls); SystemError when memory runs out.
+  Status Scratch(Bytes bytes, void** out);
   uint64_t NextCollectiveTag(const CommOp& op);
 
   const Rank rank_;

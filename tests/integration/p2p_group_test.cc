@@ -1,6 +1,11 @@
 // Send/recv and group calls: rings of sends and receives issued together must not deadlock,
 // groups of collectives, several ranks driven from one thread (chorusCommInitAll), barrier.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <numeric>
 #include <string>
@@ -88,6 +93,47 @@ TEST_P(P2PTest, GroupedRingExchangeAndSelfSend) {
 INSTANTIATE_TEST_SUITE_P(Ranks, P2PTest,
                          ::testing::Combine(::testing::Values(1, 2, 3, 8),
                                             ::testing::Values(RankMode::kProcesses, RankMode::kThreads)));
+
+// An in-place exchange whose snapshot cannot be allocated fails with chorusSystemError, before
+// anything is sent, and leaves the communicator usable. One rank, in its own process, with its
+// address space capped just above what it uses (the 4 GiB buffer is mapped but never touched).
+TEST(P2PTest, SnapshotOutOfMemoryIsAnError) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitizers reserve address space: RLIMIT_AS cannot be capped under them";
+#endif
+  std::string err = RunRanks(1, RankMode::kProcesses, [&](int rank, int n, const chorusUniqueId& id) -> std::string {
+    chorusComm_t comm = nullptr;
+    if (chorusCommInitRank(&comm, n, id, rank, nullptr) != chorusSuccess) return chorusGetLastError(nullptr);
+    const size_t bytes = size_t{4} << 30;
+    void* buf = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (buf == MAP_FAILED) return "mmap failed";
+    long pages = 0;
+    if (FILE* f = fopen("/proc/self/statm", "r")) {
+      if (fscanf(f, "%ld", &pages) != 1) pages = 0;
+      fclose(f);
+    }
+    if (pages <= 0) return "cannot read /proc/self/statm";
+    const rlim_t cap = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (rlim_t{256} << 20);
+    rlimit lim{cap, cap};
+    if (setrlimit(RLIMIT_AS, &lim) != 0) return "setrlimit failed";
+    chorusGroupStart();
+    chorusSend(buf, bytes, chorusUint8, 0, comm, nullptr);
+    chorusRecv(buf, bytes, chorusUint8, 0, comm, nullptr);
+    const chorusResult_t r = chorusGroupEnd();
+    std::string e;
+    if (r != chorusSystemError) e = std::string("expected chorusSystemError, got ") + chorusGetErrorString(r);
+    const std::string msg = chorusGetLastError(comm);
+    if (e.empty() && msg.find("out of memory") == std::string::npos) e = "message does not say out of memory: " + msg;
+    int32_t a = 5, b = 0;
+    chorusGroupStart();
+    chorusSend(&a, 1, chorusInt32, 0, comm, nullptr);
+    chorusRecv(&b, 1, chorusInt32, 0, comm, nullptr);
+    if (e.empty() && (chorusGroupEnd() != chorusSuccess || b != 5)) e = "a small exchange after the refusal failed";
+    chorusCommDestroy(comm);
+    return e;
+  });
+  EXPECT_EQ(err, "");
+}
 
 // Several collectives in one group run in order; results are as if issued one by one.
 TEST(GroupTest, BatchOfCollectives) {
