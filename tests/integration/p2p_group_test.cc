@@ -17,37 +17,22 @@
 namespace chorus::testing {
 namespace {
 
-std::string RingExchange(chorusComm_t comm, int rank, int n, size_t count) {
-  std::vector<int32_t> send(count), recv(count, -1);
+// Out of place, the receive is issued first inside the group: only grouping makes that order
+// safe. In place (nccl-tests' in-place sendrecv) the same buffer is sent and received into, at
+// sizes larger than the FIFO, so neither side's send can finish before the other receives.
+std::string RingExchange(chorusComm_t comm, int rank, int n, size_t count, bool in_place) {
+  std::vector<int32_t> send(count), recv(in_place ? 0 : count, -1);
   for (size_t i = 0; i < count; ++i) send[i] = static_cast<int32_t>(rank * 1000003 + i);
+  int32_t* into = in_place ? send.data() : recv.data();
   int right = (rank + 1) % n, left = (rank + n - 1) % n;
-  // Receive first inside the group: only grouping makes this order safe.
   chorusGroupStart();
-  chorusRecv(recv.data(), count, chorusInt32, left, comm, nullptr);
+  if (!in_place) chorusRecv(into, count, chorusInt32, left, comm, nullptr);
   chorusSend(send.data(), count, chorusInt32, right, comm, nullptr);
-  if (chorusGroupEnd() != chorusSuccess) return std::string("group: ") + chorusGetLastError(comm);
+  if (in_place) chorusRecv(into, count, chorusInt32, left, comm, nullptr);
+  const std::string what = std::string(in_place ? "in-place " : "") + "ring exchange of " + std::to_string(count);
+  if (chorusGroupEnd() != chorusSuccess) return what + ": " + chorusGetLastError(comm);
   for (size_t i = 0; i < count; ++i) {
-    if (recv[i] != static_cast<int32_t>(left * 1000003 + i)) {
-      return "ring exchange of " + std::to_string(count) + " wrong at " + std::to_string(i);
-    }
-  }
-  return "";
-}
-
-// nccl-tests' in-place sendrecv: the same buffer is sent and received into. Larger than the
-// FIFO, so neither side's send can finish before the other receives.
-std::string InPlaceRingExchange(chorusComm_t comm, int rank, int n, size_t count) {
-  std::vector<int32_t> buf(count);
-  for (size_t i = 0; i < count; ++i) buf[i] = static_cast<int32_t>(rank * 1000003 + i);
-  int right = (rank + 1) % n, left = (rank + n - 1) % n;
-  chorusGroupStart();
-  chorusSend(buf.data(), count, chorusInt32, right, comm, nullptr);
-  chorusRecv(buf.data(), count, chorusInt32, left, comm, nullptr);
-  if (chorusGroupEnd() != chorusSuccess) return std::string("in-place group: ") + chorusGetLastError(comm);
-  for (size_t i = 0; i < count; ++i) {
-    if (buf[i] != static_cast<int32_t>(left * 1000003 + i)) {
-      return "in-place ring exchange of " + std::to_string(count) + " wrong at " + std::to_string(i);
-    }
+    if (into[i] != static_cast<int32_t>(left * 1000003 + i)) return what + " wrong at " + std::to_string(i);
   }
   return "";
 }
@@ -61,8 +46,8 @@ TEST_P(P2PTest, GroupedRingExchangeAndSelfSend) {
     if (chorusCommInitRank(&comm, n, id, rank, nullptr) != chorusSuccess) return chorusGetLastError(nullptr);
     std::string e;
     for (size_t count : {size_t{0}, size_t{1}, size_t{1000}, size_t{3} << 20}) {
-      if (e.empty()) e = RingExchange(comm, rank, n, count);
-      if (e.empty()) e = InPlaceRingExchange(comm, rank, n, count);
+      if (e.empty()) e = RingExchange(comm, rank, n, count, false);
+      if (e.empty()) e = RingExchange(comm, rank, n, count, true);
     }
     // A send to oneself, grouped with its receive.
     int32_t a = rank + 40, b = 0;
