@@ -96,6 +96,10 @@ Status Communicator::Scratch(Bytes bytes, void** out) {
     try {
       scratch_.resize(bytes);
     } catch (const std::exception&) {
+      // The peers are already in this call, some sending to us: breaking the communicator (and
+      // declaring the failure to them) fails them now rather than at their timeout, and keeps
+      // what they sent from being read as a later call's data.
+      data_path_failed_ = true;
       return SystemError("out of memory: " + std::to_string(bytes) + " bytes of scratch for this call");
     }
   }
