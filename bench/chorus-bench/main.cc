@@ -16,6 +16,7 @@
 #include "chorus-bench/baseline_launch.h"
 #include "chorus-bench/chorus_backend.h"
 #include "chorus-bench/chorus_groups.h"
+#include "chorus-bench/round_trip.h"
 #include "chorus-bench/coordinator.h"
 #include "chorus-bench/options.h"
 #include "chorus-bench/runinfo.h"
@@ -137,6 +138,8 @@ int CoordinateRun(const Options& o) {
     }
   }
   RunInfo info = DescribeRun(o, nranks, threads ? "threads of one process" : "processes");
+  // Measured here, before any rank runs (under an external launcher every rank would be running).
+  info.environment.emplace_back("cpu round trip", CpuRoundTrip());
   AddChorusEnvironment(&info, o.algos);
   return bench::Coordinate(o, nranks, info, std::move(groups));
 }
