@@ -180,7 +180,7 @@ CHORUS_API chorusResult_t chorusBarrier(chorusComm_t comm, chorusStream_t stream
  * Calls between GroupStart and GroupEnd are queued and issued together at GroupEnd, so that e.g.
  * a send to the right and a receive from the left do not wait for each other. Groups nest.
  * A grouped send may read memory that a receive of the same group writes (nccl-tests' in-place
- * sendrecv): it sends what the buffer held at GroupEnd (from a copy, as MPI_Sendrecv_replace). */
+ * sendrecv): it sends what the buffer held at GroupEnd (as MPI_Sendrecv_replace). */
 CHORUS_API chorusResult_t chorusGroupStart(void);
 CHORUS_API chorusResult_t chorusGroupEnd(void);
 

@@ -210,15 +210,35 @@ Status Communicator::RunCollective(const CommOp& requested) {
   return st;
 }
 
-Status Communicator::SnapshotSendsUnderReceives(std::vector<sched::Step>* steps) {
+Status Communicator::SnapshotSendsUnderReceives(std::vector<sched::Step>* steps, bool* piecewise) {
   // A receive into bytes that a send of the same group still reads must wait for that send (the
   // engine's write-after-send rule), and the send waits for the peer, whose receive may wait the
   // same way: an in-place exchange larger than the FIFO would deadlock. Such sends go from a copy
   // taken before anything is received, as MPI_Sendrecv_replace does; the group's sends then carry
   // what the buffers held at chorusGroupEnd.
+  //
+  // Except the common case, one send and one receive of the very same bytes, sent by copy: there
+  // the receive may write each piece once the send has pushed it (ExecParams::
+  // piecewise_write_hazard). In a ring of such ranks a receive at byte r needs its send past
+  // r + one slot, and a send is held only by a full FIFO (r_next + capacity): all blocked at once
+  // would need r > r_next + capacity - slot around the whole ring, which cannot be. A send by
+  // reference is released only once the peer has read it, so it still gets the snapshot.
+  *piecewise = false;
   auto overlaps = [](const sched::Slice& a, const sched::Slice& b) {
     return a.offset < b.offset + b.count && b.offset < a.offset + a.count;
   };
+  if (steps->size() == 2 && (*steps)[0].op == sched::OpCode::kSend && (*steps)[1].op == sched::OpCode::kRecv) {
+    const sched::Step& send = (*steps)[0];
+    const sched::Step& recv = (*steps)[1];
+    if (send.src.offset == recv.dst.offset && send.src.count == recv.dst.count) {
+      const transport::SendQueue* q = conns_->send_queue(send.peer, 0);
+      const Bytes ref_min = q != nullptr ? q->ref_min_bytes(reinterpret_cast<const void*>(send.src.offset), send.src.count) : 1;
+      if (q != nullptr && (ref_min == 0 || send.src.count < ref_min)) {
+        *piecewise = true;
+        return Status::Ok();
+      }
+    }
+  }
   std::vector<size_t> copied;
   Bytes total = 0;
   for (size_t i = 0; i < steps->size(); ++i) {
@@ -270,7 +290,8 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
     }
   }
   if (steps.empty()) return Status::Ok();
-  CHORUS_RETURN_IF_ERROR(SnapshotSendsUnderReceives(&steps));
+  bool piecewise = false;
+  CHORUS_RETURN_IF_ERROR(SnapshotSendsUnderReceives(&steps, &piecewise));
   // Received bytes are the call's results, which nothing in the group reads again (a send of the
   // same bytes goes from its snapshot): a large batch writes them with streaming stores, as a
   // collective of that size writes its output.
@@ -289,6 +310,7 @@ Status Communicator::RunPointToPoint(const std::vector<const CommOp*>& ops) {
   params.backoff = backoff_;
   params.scratch = &engine_scratch_;
   params.stream_results = stream;
+  params.piecewise_write_hazard = piecewise;
   Status st = exec::Execute(program, buffers, params);
   if (!st.ok()) data_path_failed_ = true;
   conns_->AfterCall();

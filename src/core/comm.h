@@ -115,8 +115,9 @@ class Communicator {
   Status RunPointToPoint(const std::vector<const CommOp*>& ops);
   // The program of this rank for `args` with algorithm `algo` (cached).
   Status ProgramFor(const sched::CollArgs& args, const std::string& algo, const sched::RankProgram** out);
-  // Gives sends whose bytes a receive of the same batch overwrites a copy to send from.
-  Status SnapshotSendsUnderReceives(std::vector<sched::Step>* steps);
+  // Gives sends whose bytes a receive of the same batch overwrites a copy to send from, or says
+  // (*piecewise) that the engine may let the receive follow the send piece by piece instead.
+  Status SnapshotSendsUnderReceives(std::vector<sched::Step>* steps, bool* piecewise);
   // This communicator's scratch, grown to `bytes` (kept across calls); SystemError when memory runs out.
   Status Scratch(Bytes bytes, void** out);
   uint64_t NextCollectiveTag(const CommOp& op);

@@ -126,7 +126,10 @@ void Engine::Finalize(char* dst, Bytes len) const {
 }
 
 bool Engine::WriteBlockedBySend(const ChannelState& ch, const char* dst, Bytes len) const {
-  for (const auto& s : ch.sends) {
+  for (size_t i = 0; i < ch.sends.size(); ++i) {
+    // A fused step's own forward reads only what the step has already written.
+    if (static_cast<int>(i) == ch.forward) continue;
+    const PendingSend& s = ch.sends[i];
     const char* lo = s.data + s.released;
     const char* hi = s.data + s.total;
     if (lo < dst + len && dst < hi) return true;
@@ -211,7 +214,7 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
   const bool forwards = step.op == OpCode::kRecvReduceSend || step.op == OpCode::kRecvCopySend;
   const host::Store store = StoreFor(step);
   if (!ch.started) {
-    if (WriteBlockedBySend(ch, dst, total)) return Status::Ok();
+    if (!params_.piecewise_write_hazard && WriteBlockedBySend(ch, dst, total)) return Status::Ok();
     ch.started = true;
     ch.received = 0;
     if (forwards) {
@@ -241,6 +244,7 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
       return RemoteError("rank " + std::to_string(step.peer) + " sent a slot that splits an element");
     }
     char* out = dst + ch.received;
+    if (params_.piecewise_write_hazard && WriteBlockedBySend(ch, out, n)) break;
     if (data == nullptr) {
       // A reference into the sender's memory: one copy, straight into place (or via a staging
       // grain that stays in cache for the reduction). A sender whose call failed may have handed

@@ -48,6 +48,13 @@ struct ExecParams {
   // Steps marked result_unread write with streaming stores (a call whose results outgrow the
   // caches: host::StreamingThreshold).
   bool stream_results = false;
+  // A receive may write each piece as soon as no pending send still reads those bytes, rather
+  // than only once every send it overlaps is done. Set for a send/recv batch whose one receive
+  // lands on the very bytes of its one send (nccl-tests' in-place sendrecv): the send has pushed
+  // them into the FIFO before the receive needs them, so neither waits for the other and no
+  // snapshot is taken (core/comm.cc, SnapshotSendsUnderReceives). Not for schedules: the verifier
+  // proves them under the whole-step rule.
+  bool piecewise_write_hazard = false;
 };
 
 // Runs `program` to completion (or the first error, timeout or abort).
