@@ -39,17 +39,21 @@ std::string CpuRoundTrip() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
   Line ping, pong;
   std::atomic<bool> pinned{true}, stop{false};
-  std::thread echo([&] {
-    if (!PinTo(cpus[1])) pinned = false;
-    for (int i = 1; i <= kBatches * kTrips; ++i) {
-      while (ping.value.load(std::memory_order_acquire) != i) {
-        if (stop.load(std::memory_order_relaxed)) return;
+  std::thread echo;
+  try {
+    echo = std::thread([&] {
+      if (!PinTo(cpus[1])) pinned = false;
+      for (int i = 1; i <= kBatches * kTrips; ++i) {
+        while (ping.value.load(std::memory_order_acquire) != i) {
+          if (stop.load(std::memory_order_relaxed)) return;
+        }
+        pong.value.store(i, std::memory_order_release);
       }
-      pong.value.store(i, std::memory_order_release);
-    }
-  });
-  cpu_set_t before;
-  const bool restore = pthread_getaffinity_np(pthread_self(), sizeof(before), &before) == 0;
+    });
+  } catch (const std::exception&) {
+    return "n/a (no thread)";
+  }
+  // `mask` is this thread's own (sched_getaffinity(0)): put it back after pinning.
   if (!PinTo(cpus[0])) pinned = false;
   std::vector<double> ns;
   int i = 0;
@@ -71,7 +75,7 @@ std::string CpuRoundTrip() {
   }
   stop = true;
   echo.join();
-  if (restore) pthread_setaffinity_np(pthread_self(), sizeof(before), &before);
+  pthread_setaffinity_np(pthread_self(), sizeof(mask), &mask);
   if (!pinned) return "n/a (cannot pin threads)";
   if (late) return "n/a (no answer within 200 ms: the CPUs are busy)";
   std::sort(ns.begin(), ns.end());

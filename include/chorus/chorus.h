@@ -179,8 +179,10 @@ CHORUS_API chorusResult_t chorusBarrier(chorusComm_t comm, chorusStream_t stream
 /* ---- group calls ----
  * Calls between GroupStart and GroupEnd are queued and issued together at GroupEnd, so that e.g.
  * a send to the right and a receive from the left do not wait for each other. Groups nest.
- * A grouped send may read memory that a receive of the same group writes (nccl-tests' in-place
- * sendrecv): it sends what the buffer held at GroupEnd (as MPI_Sendrecv_replace). */
+ * A grouped send may read memory that a receive of the same group on the same communicator
+ * writes (nccl-tests' in-place sendrecv): it sends what the buffer held at GroupEnd (as
+ * MPI_Sendrecv_replace). Across communicators (chorusCommInitAll's ranks driven from one thread)
+ * their batches run concurrently: such overlaps there are the caller's to avoid. */
 CHORUS_API chorusResult_t chorusGroupStart(void);
 CHORUS_API chorusResult_t chorusGroupEnd(void);
 

@@ -94,6 +94,9 @@ Status Communicator::Scratch(Bytes bytes, void** out) {
   if (scratch_.size() < bytes) {
     // The library reports errors; it does not throw them through the C API.
     try {
+      // What scratch held is of no use to the next call: free it first rather than copy it into
+      // the larger buffer (which would need both at once).
+      std::vector<char>().swap(scratch_);
       scratch_.resize(bytes);
     } catch (const std::exception&) {
       // The peers are already in this call, some sending to us: breaking the communicator (and
