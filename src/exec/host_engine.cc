@@ -126,10 +126,8 @@ void Engine::Finalize(char* dst, Bytes len) const {
 }
 
 bool Engine::WriteBlockedBySend(const ChannelState& ch, const char* dst, Bytes len) const {
-  for (size_t i = 0; i < ch.sends.size(); ++i) {
-    // A fused step's own forward reads only what the step has already written.
-    if (static_cast<int>(i) == ch.forward) continue;
-    const PendingSend& s = ch.sends[i];
+  // Checked before a step posts its own forward, or (piecewise) in batches that have none.
+  for (const auto& s : ch.sends) {
     const char* lo = s.data + s.released;
     const char* hi = s.data + s.total;
     if (lo < dst + len && dst < hi) return true;

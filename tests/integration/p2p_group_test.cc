@@ -79,6 +79,19 @@ INSTANTIATE_TEST_SUITE_P(Ranks, P2PTest,
                          ::testing::Combine(::testing::Values(1, 2, 3, 8),
                                             ::testing::Values(RankMode::kProcesses, RankMode::kThreads)));
 
+// Caps this process's address space `headroom` bytes above what it maps now; "" or why not.
+std::string CapAddressSpace(rlim_t headroom) {
+  long pages = 0;
+  if (FILE* f = fopen("/proc/self/statm", "r")) {
+    if (fscanf(f, "%ld", &pages) != 1) pages = 0;
+    fclose(f);
+  }
+  if (pages <= 0) return "cannot read /proc/self/statm";
+  const rlim_t cap = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + headroom;
+  rlimit lim{cap, cap};
+  return setrlimit(RLIMIT_AS, &lim) == 0 ? "" : "setrlimit failed";
+}
+
 // An in-place exchange whose snapshot cannot be allocated fails with chorusSystemError, before
 // anything is sent, and breaks the communicator (its peers may be mid-call): later calls return
 // the same error. One rank, in its own process, with its address space capped just above what it
@@ -94,15 +107,7 @@ TEST(P2PTest, SnapshotOutOfMemoryIsAnError) {
     // The receive lands 64 bytes past the send: overlapping, not the same bytes, so a snapshot.
     char* buf = static_cast<char*>(mmap(nullptr, bytes + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
     if (buf == MAP_FAILED) return "mmap failed";
-    long pages = 0;
-    if (FILE* f = fopen("/proc/self/statm", "r")) {
-      if (fscanf(f, "%ld", &pages) != 1) pages = 0;
-      fclose(f);
-    }
-    if (pages <= 0) return "cannot read /proc/self/statm";
-    const rlim_t cap = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (rlim_t{256} << 20);
-    rlimit lim{cap, cap};
-    if (setrlimit(RLIMIT_AS, &lim) != 0) return "setrlimit failed";
+    if (std::string e = CapAddressSpace(rlim_t{256} << 20); !e.empty()) return e;
     chorusGroupStart();
     chorusSend(buf, bytes, chorusUint8, 0, comm, nullptr);
     chorusRecv(buf + 64, bytes, chorusUint8, 0, comm, nullptr);
@@ -134,15 +139,7 @@ TEST(P2PTest, InPlaceExchangeOfTheSameBytesTakesNoSnapshot) {
     const size_t count = size_t{16} << 20;
     std::vector<int32_t> buf(count);
     for (size_t i = 0; i < count; ++i) buf[i] = static_cast<int32_t>(i * 7 + 1);
-    long pages = 0;
-    if (FILE* f = fopen("/proc/self/statm", "r")) {
-      if (fscanf(f, "%ld", &pages) != 1) pages = 0;
-      fclose(f);
-    }
-    if (pages <= 0) return "cannot read /proc/self/statm";
-    const rlim_t cap = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (rlim_t{16} << 20);
-    rlimit lim{cap, cap};
-    if (setrlimit(RLIMIT_AS, &lim) != 0) return "setrlimit failed";
+    if (std::string e = CapAddressSpace(rlim_t{16} << 20); !e.empty()) return e;
     chorusGroupStart();
     chorusSend(buf.data(), count, chorusInt32, 0, comm, nullptr);
     chorusRecv(buf.data(), count, chorusInt32, 0, comm, nullptr);
