@@ -7,14 +7,48 @@
 #include <cstring>
 #include <string>
 
+#include "core/log.h"
 #include "device/host/copy.h"
 
 namespace chorus::shm {
 
 bool FifoWriter::Full() {
   if (head_ - tail_cached_ < geo_.slots) return false;
-  tail_cached_ = ctl()->tail.load(std::memory_order_acquire);
+  if (push_stores_ != PushStores::kAuto) {
+    tail_cached_ = ctl()->tail.load(std::memory_order_acquire);
+    return head_ - tail_cached_ >= geo_.slots;
+  }
+  // A tail that moved since our last read comes from the receiver's core: timing this load is
+  // how PeerDistance tells near from far, at no cost to small messages (the FIFO is never full).
+  const uint64_t t0 = ReadTicks();
+  const uint64_t tail = ctl()->tail.load(std::memory_order_acquire);
+  const uint64_t t1 = ReadTicks();
+  if (tail != tail_cached_) {
+    const bool was_far = distance_.far();
+    const uint64_t far_ticks = TicksIn(kFarLoadNs);
+    distance_.Sample(t1 - t0, far_ticks);
+    if (distance_.far() != was_far) {
+      CHORUS_INFO(kTransport, "shm: rank %d's core now looks %s (a load of its tail took %.0f ns): %s pushes",
+                  peer_, distance_.far() ? "far" : "near",
+                  static_cast<double>(t1 - t0) * kFarLoadNs / static_cast<double>(far_ticks),
+                  distance_.far() ? "streaming" : "plain");
+    }
+  }
+  tail_cached_ = tail;
   return head_ - tail_cached_ >= geo_.slots;
+}
+
+bool FifoWriter::StreamPiece(Bytes msg_bytes, Bytes piece) const {
+  if (piece < kStreamedPushMinBytes) return false;
+  switch (push_stores_) {
+    case PushStores::kCached: return false;
+    case PushStores::kStreamed: return true;
+    case PushStores::kAuto:
+      // Only messages that fill the FIFO: they are the ones bandwidth decides, and the ones whose
+      // traffic feeds the verdict.
+      return distance_.far() && msg_bytes >= geo_.slots * geo_.slot_bytes;
+  }
+  return false;
 }
 
 Status FifoWriter::TryPush(const transport::MessageHeader& hdr, const void* data, Bytes n,
@@ -28,7 +62,13 @@ Status FifoWriter::TryPush(const transport::MessageHeader& hdr, const void* data
     sh->tag = hdr.tag;
     sh->msg_bytes = hdr.msg_bytes;
     sh->len = k;
-    memcpy(k <= kInlineBytes ? static_cast<void*>(sh->inline_data) : s + sizeof(SlotHeader), src, k);
+    if (StreamPiece(hdr.msg_bytes, k)) {
+      // Fenced inside (host::Copy ends streaming stores with a store fence), so the bytes are
+      // visible before the release store of seq below.
+      host::Copy(s + sizeof(SlotHeader), src, k, host::Store::kStreamed);
+    } else {
+      memcpy(k <= kInlineBytes ? static_cast<void*>(sh->inline_data) : s + sizeof(SlotHeader), src, k);
+    }
     ++head_;
     sh->seq.store(head_, std::memory_order_release);
     src += k;

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "transports/shm/peer_distance.h"
 #include "transports/shm/windows.h"
 #include "transports/transport.h"
 
@@ -67,6 +68,14 @@ struct FifoGeometry {
   uint64_t fifo_bytes() const { return sizeof(FifoControl) + slots * (sizeof(SlotHeader) + slot_bytes); }
 };
 
+// How the sender copies a large message's bytes into the FIFO (CHORUS_SHM_PUSH).
+enum class PushStores {
+  kAuto,      // streaming stores while the receiver's core is far (PeerDistance), else plain
+  kCached,    // always plain stores
+  kStreamed,  // always streaming stores, for pieces of at least kStreamedPushMinBytes
+};
+constexpr uint64_t kStreamedPushMinBytes = 4096;
+
 // The sender's view of a FIFO in a peer's segment.
 class FifoWriter final : public transport::SendQueue {
  public:
@@ -86,9 +95,18 @@ class FifoWriter final : public transport::SendQueue {
     window_min_ = window_min_bytes;
   }
   bool takes_refs() const { return ref_min_ > 0 || window_min_ > 0; }
+  // `peer`: the receiver's rank, named in the log line that reports a change of verdict.
+  void SetPushStores(PushStores p, Rank peer) {
+    push_stores_ = p;
+    peer_ = peer;
+  }
+  // Whether the receiver's core looks far (kAuto's verdict so far).
+  bool peer_far() const { return distance_.far(); }
 
  private:
   FifoControl* ctl() const { return reinterpret_cast<FifoControl*>(base_); }
+  // Streaming stores for a `piece`-byte piece of a `msg_bytes`-byte message.
+  bool StreamPiece(Bytes msg_bytes, Bytes piece) const;
   bool Verdict(uint64_t bit) const {
     const uint64_t v = ctl()->refs_ok.load(std::memory_order_acquire);
     return (v & kRefsDecided) != 0 && (v & bit) != 0;
@@ -103,6 +121,9 @@ class FifoWriter final : public transport::SendQueue {
   Bytes window_min_ = 0;
   uint64_t head_ = 0;         // slots published so far
   uint64_t tail_cached_ = 0;  // last tail we read; refreshed only when the FIFO looks full
+  PushStores push_stores_ = PushStores::kAuto;
+  Rank peer_ = -1;
+  PeerDistance distance_;
 };
 
 // The receiver's view of a FIFO in its own segment.

@@ -137,6 +137,14 @@ ShmOptions ShmOptionsFromEnv(int channels) {
   }
   o.single_copy_bytes = ReferenceBytesFromEnv("CHORUS_SHM_SINGLE_COPY_BYTES", o.single_copy_bytes);
   o.window_bytes = ReferenceBytesFromEnv("CHORUS_SHM_WINDOW_BYTES", o.window_bytes);
+  const std::string push = EnvString("CHORUS_SHM_PUSH", "auto");
+  if (push == "cached") {
+    o.push_stores = PushStores::kCached;
+  } else if (push == "streamed") {
+    o.push_stores = PushStores::kStreamed;
+  } else if (push != "auto") {
+    CHORUS_WARN(kTransport, "CHORUS_SHM_PUSH=%s is not auto, cached or streamed; using auto", push.c_str());
+  }
   return o;
 }
 
@@ -258,6 +266,7 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
       FifoWriter& w = c->writers_[static_cast<size_t>(p) * ch + k];
       w.EnableRefs(w.receiver_reads_refs() ? opts.single_copy_bytes : 0,
                    w.receiver_maps_windows() ? opts.window_bytes : 0);
+      w.SetPushStores(opts.push_stores, p);
     }
   }
   // Peers that take plain references (single copy on, they can read us) and window references.

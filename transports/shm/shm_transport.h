@@ -21,10 +21,12 @@ struct ShmOptions {
   // when the receiver can read the sender's memory: it maps the window and copies with memcpy.
   // 0: never. CHORUS_SHM_WINDOW_BYTES.
   Bytes window_bytes = 64 * 1024;
+  // How large messages are copied into the FIFO. CHORUS_SHM_PUSH: auto, cached, streamed.
+  PushStores push_stores = PushStores::kAuto;
 };
 
 // Reads CHORUS_SHM_SLOTS / CHORUS_SHM_SLOT_BYTES / CHORUS_SHM_SINGLE_COPY_BYTES /
-// CHORUS_SHM_WINDOW_BYTES over the defaults, clamped to sane ranges.
+// CHORUS_SHM_WINDOW_BYTES / CHORUS_SHM_PUSH over the defaults, clamped to sane ranges.
 ShmOptions ShmOptionsFromEnv(int channels);
 
 class ShmConnections final : public transport::Connections {
