@@ -44,6 +44,22 @@ class SendQueue {
   }
   // True once the receiver is done with the memory of reference `ticket` and of every earlier one.
   virtual bool Released(uint64_t ticket) { (void)ticket; return true; }
+
+  // Paired copies. For a message of `msg_bytes`, whether the executor should copy its pieces into
+  // the queue in the same loop as it copies a received piece out of another (TryReserve, then
+  // Commit): cheaper between cores that share a cache, dearer across dies.
+  virtual bool PairsCopies(Bytes msg_bytes) const { (void)msg_bytes; return false; }
+  // Room for the next piece of a message, written in place: *dst and *room (at most `n` bytes;
+  // 0 when the queue is full or takes no reservations). The bytes are published by Commit; a
+  // reservation not committed is simply given up (the next one returns the same room).
+  virtual Status TryReserve(const MessageHeader& hdr, Bytes n, void** dst, Bytes* room) {
+    (void)hdr, (void)n;
+    *dst = nullptr;
+    *room = 0;
+    return Status::Ok();
+  }
+  // Publishes the first `n` bytes written at the last TryReserve's *dst (n <= *room).
+  virtual void Commit(const MessageHeader& hdr, Bytes n) { (void)hdr, (void)n; }
 };
 
 // One peer -> this rank, on one channel.

@@ -46,6 +46,8 @@ constexpr Bytes kRefCopyGrain = 1 << 20;
 constexpr Bytes kRefReduceGrain = 128 * 1024;
 // Local copies and reductions run in grains of this size between turns of the progress loop.
 constexpr Bytes kLocalGrain = 1 << 20;
+// Received pieces at least this large may be copied out together with a piece pushed (PairedCopy).
+constexpr Bytes kPairMinBytes = 4096;
 
 struct ChannelState {
   int index = 0;
@@ -100,6 +102,9 @@ class Engine {
   Status ProgressStep(ChannelState& ch, bool* progressed, bool* step_done);
   Status ProgressReceive(ChannelState& ch, const Step& step, bool* progressed, bool* step_done);
   bool WriteBlockedBySend(const ChannelState& ch, const char* dst, Bytes len) const;
+  // Copies a received piece to `out` in the same loop as the next piece of a pending send whose
+  // queue asks for paired copies; false (nothing done) when no send can take a piece now.
+  Status PairedCopy(ChannelState& ch, char* out, const void* data, Bytes n, host::Store store, bool* paired);
   void Finalize(char* dst, Bytes len) const;
   void PostSend(ChannelState& ch, Rank peer, const char* data, Bytes len, Bytes ready);
   std::string Describe(const ChannelState& ch) const;
@@ -198,10 +203,48 @@ Status Engine::Push(PendingSend& s, bool* progressed) {
     return Status::Ok();
   }
   Bytes taken = 0;
-  CHORUS_RETURN_IF_ERROR(s.queue->TryPush(hdr, s.data + s.sent, s.ready - s.sent, &taken));
+  if (s.queue->PairsCopies(s.total)) {
+    // One piece per turn of the loop, so that free slots remain for the receives to pair with
+    // (PairedCopy); the loop comes back at once when it has nothing else to do.
+    void* slot = nullptr;
+    CHORUS_RETURN_IF_ERROR(s.queue->TryReserve(hdr, s.ready - s.sent, &slot, &taken));
+    if (taken > 0) {
+      host::Copy(slot, s.data + s.sent, taken, host::Store::kCached);
+      s.queue->Commit(hdr, taken);
+    }
+  } else {
+    CHORUS_RETURN_IF_ERROR(s.queue->TryPush(hdr, s.data + s.sent, s.ready - s.sent, &taken));
+  }
   s.sent += taken;
   if (s.ticket == 0) s.released = s.sent;
   if (taken > 0) *progressed = true;
+  return Status::Ok();
+}
+
+Status Engine::PairedCopy(ChannelState& ch, char* out, const void* data, Bytes n, host::Store store, bool* paired) {
+  *paired = false;
+  if (n < kPairMinBytes) return Status::Ok();
+  for (size_t i = 0; i < ch.sends.size(); ++i) {
+    PendingSend& s = ch.sends[i];
+    if (s.sent >= s.ready || (s.ref_min > 0 && s.total >= s.ref_min) || !s.queue->PairsCopies(s.total)) continue;
+    // Only the oldest unsent message on a queue may push: messages stay in order.
+    bool older = false;
+    for (size_t j = 0; j < i && !older; ++j) older = ch.sends[j].queue == s.queue && ch.sends[j].sent < ch.sends[j].total;
+    if (older) continue;
+    const transport::MessageHeader hdr{params_.tag, s.total};
+    void* slot = nullptr;
+    Bytes room = 0;
+    CHORUS_RETURN_IF_ERROR(s.queue->TryReserve(hdr, s.ready - s.sent, &slot, &room));
+    if (room == 0) continue;
+    // The piece written to `out` cannot overlap the bytes pushed: the receive started (or, piece by
+    // piece, continues) only where no pending send still reads.
+    host::CopyPair(out, data, n, store, slot, s.data + s.sent, room);
+    s.queue->Commit(hdr, room);
+    s.sent += room;
+    if (s.ticket == 0) s.released = s.sent;
+    *paired = true;
+    return Status::Ok();
+  }
   return Status::Ok();
 }
 
@@ -268,7 +311,9 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
       if (src != nullptr) {
         host::Reduce(out, src + ch.received, data, n / esize_, params_.dtype, redop_, store);
       } else {
-        host::Copy(out, data, n, store);
+        bool paired = false;
+        if (!forwards) CHORUS_RETURN_IF_ERROR(PairedCopy(ch, out, data, n, store, &paired));
+        if (!paired) host::Copy(out, data, n, store);
       }
       q->Consume(n);
     }

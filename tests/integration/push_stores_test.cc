@@ -1,5 +1,6 @@
-// Streaming pushes into the FIFOs (CHORUS_SHM_PUSH=streamed: what the writer does on its own
-// when the receiver's core looks far) carry every collective and a grouped exchange intact: the
+// Both ways of pushing large messages that the FIFO writer picks on its own, forced: streaming
+// stores (CHORUS_SHM_PUSH=streamed: the receiver's core far) and copies paired with the engine's
+// receives (paired: near). Each carries every collective and a grouped exchange intact: the
 // tuner's choice against the serial reference, as processes and as threads, with slots small
 // enough that a message spans many (4160 bytes: above the streaming threshold, not a power of
 // two) and buffers misaligned, in place and out of place.
@@ -17,10 +18,10 @@
 namespace chorus::testing {
 namespace {
 
-class StreamedPushes : public ::testing::Test {
+class PushStores : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    setenv("CHORUS_SHM_PUSH", "streamed", 1);
+    setenv("CHORUS_SHM_PUSH", GetParam(), 1);
     setenv("CHORUS_SHM_SLOT_BYTES", "4160", 1);
   }
   void TearDown() override {
@@ -64,15 +65,31 @@ std::string RunAll(int rank, int n, const chorusUniqueId& id) {
   for (size_t i = 0; i < count && failure.empty(); ++i) {
     if (recv[i + 1] != value(left, i)) failure = "exchange wrong at " + std::to_string(i);
   }
+  // In place: one buffer sent right and overwritten from the left, piece by piece as the send
+  // moves on (the engine's piecewise rule, with pieces paired or streamed).
+  std::vector<int8_t> both(count + 1);
+  for (size_t i = 0; i < count; ++i) both[i + 1] = value(rank, i);
+  if (failure.empty()) {
+    chorusGroupStart();
+    chorusSend(both.data() + 1, count, chorusInt8, right, comm, nullptr);
+    chorusRecv(both.data() + 1, count, chorusInt8, left, comm, nullptr);
+    if (chorusGroupEnd() != chorusSuccess) failure = std::string("in-place group: ") + chorusGetLastError(comm);
+  }
+  for (size_t i = 0; i < count && failure.empty(); ++i) {
+    if (both[i + 1] != value(left, i)) failure = "in-place exchange wrong at " + std::to_string(i);
+  }
   chorusCommDestroy(comm);
   return failure;
 }
 
-TEST_F(StreamedPushes, CollectivesAndExchangeMatchTheReference) {
+TEST_P(PushStores, CollectivesAndExchangeMatchTheReference) {
   for (auto [n, mode] : {std::pair{3, RankMode::kProcesses}, std::pair{2, RankMode::kThreads}}) {
     EXPECT_EQ(RunRanks(n, mode, RunAll), "") << n << " ranks";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Forced, PushStores, ::testing::Values("streamed", "paired"),
+                         [](const ::testing::TestParamInfo<const char*>& info) { return std::string(info.param); });
 
 }  // namespace
 }  // namespace chorus::testing

@@ -41,7 +41,8 @@ bool FifoWriter::Full() {
 bool FifoWriter::StreamPiece(Bytes msg_bytes, Bytes piece) const {
   if (piece < kStreamedPushMinBytes) return false;
   switch (push_stores_) {
-    case PushStores::kCached: return false;
+    case PushStores::kCached:
+    case PushStores::kPaired: return false;
     case PushStores::kStreamed: return true;
     case PushStores::kAuto:
       // Only messages that fill the FIFO: they are the ones bandwidth decides, and the ones whose
@@ -49,6 +50,38 @@ bool FifoWriter::StreamPiece(Bytes msg_bytes, Bytes piece) const {
       return distance_.far() && msg_bytes >= geo_.slots * geo_.slot_bytes;
   }
   return false;
+}
+
+bool FifoWriter::PairsCopies(Bytes msg_bytes) const {
+  switch (push_stores_) {
+    case PushStores::kCached:
+    case PushStores::kStreamed: return false;
+    case PushStores::kPaired: return msg_bytes > kInlineBytes;
+    case PushStores::kAuto: return !distance_.far() && msg_bytes >= geo_.slots * geo_.slot_bytes;
+  }
+  return false;
+}
+
+Status FifoWriter::TryReserve(const transport::MessageHeader& hdr, Bytes n, void** dst, Bytes* room) {
+  (void)hdr;
+  *dst = nullptr;
+  *room = 0;
+  if (n == 0 || Full()) return Status::Ok();
+  *dst = slot(head_) + sizeof(SlotHeader);
+  *room = std::min<Bytes>(n, geo_.slot_bytes);
+  return Status::Ok();
+}
+
+void FifoWriter::Commit(const transport::MessageHeader& hdr, Bytes n) {
+  char* s = slot(head_);
+  auto* sh = reinterpret_cast<SlotHeader*>(s);
+  // The reader takes pieces this short from the header line.
+  if (n <= kInlineBytes) memcpy(sh->inline_data, s + sizeof(SlotHeader), n);
+  sh->tag = hdr.tag;
+  sh->msg_bytes = hdr.msg_bytes;
+  sh->len = n;
+  ++head_;
+  sh->seq.store(head_, std::memory_order_release);
 }
 
 Status FifoWriter::TryPush(const transport::MessageHeader& hdr, const void* data, Bytes n,

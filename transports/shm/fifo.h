@@ -70,9 +70,10 @@ struct FifoGeometry {
 
 // How the sender copies a large message's bytes into the FIFO (CHORUS_SHM_PUSH).
 enum class PushStores {
-  kAuto,      // streaming stores while the receiver's core is far (PeerDistance), else plain
-  kCached,    // always plain stores
+  kAuto,      // streaming stores while the receiver's core is far (PeerDistance), else paired
+  kCached,    // always plain stores, never paired
   kStreamed,  // always streaming stores, for pieces of at least kStreamedPushMinBytes
+  kPaired,    // always paired with the executor's receives where it can, else plain
 };
 constexpr uint64_t kStreamedPushMinBytes = 4096;
 
@@ -85,6 +86,9 @@ class FifoWriter final : public transport::SendQueue {
   Bytes ref_min_bytes(const void* data, Bytes n) const override;
   Status TryPushRef(const transport::MessageHeader& hdr, const void* data, Bytes n, uint64_t* ticket) override;
   bool Released(uint64_t ticket) override;
+  bool PairsCopies(Bytes msg_bytes) const override;
+  Status TryReserve(const transport::MessageHeader& hdr, Bytes n, void** dst, Bytes* room) override;
+  void Commit(const transport::MessageHeader& hdr, Bytes n) override;
   // The receiver's connection-time verdict (FifoControl::refs_ok).
   bool receiver_reads_refs() const { return Verdict(kRefsRead); }
   bool receiver_maps_windows() const { return Verdict(kRefsWindows); }

@@ -142,8 +142,10 @@ ShmOptions ShmOptionsFromEnv(int channels) {
     o.push_stores = PushStores::kCached;
   } else if (push == "streamed") {
     o.push_stores = PushStores::kStreamed;
+  } else if (push == "paired") {
+    o.push_stores = PushStores::kPaired;
   } else if (push != "auto") {
-    CHORUS_WARN(kTransport, "CHORUS_SHM_PUSH=%s is not auto, cached or streamed; using auto", push.c_str());
+    CHORUS_WARN(kTransport, "CHORUS_SHM_PUSH=%s is not auto, cached, streamed or paired; using auto", push.c_str());
   }
   return o;
 }

@@ -9,5 +9,8 @@ namespace chorus::host::internal {
 // dst = src (no overlap), the body written with non-temporal stores; ends with a store fence so
 // that the bytes are visible to other cores before the caller publishes them.
 void CopyStreamingSimd(void* dst, const void* src, Bytes n);
+// d1 = s1 and d2 = s2 (n bytes each, no overlaps) in one interleaved loop; d1 streamed when
+// `stream1` (then fenced like CopyStreamingSimd), d2 always with plain stores.
+void CopyPairSimd(void* d1, const void* s1, void* d2, const void* s2, Bytes n, bool stream1);
 
 }  // namespace chorus::host::internal
