@@ -95,8 +95,10 @@ class Engine {
   Status Loop(std::vector<ChannelState>& channels);
   void WithdrawReferences(std::vector<ChannelState>& channels, const Status& why);
   Status ProgressSends(ChannelState& ch, bool* progressed);
-  // Pushes what is ready of `s`: copies into the queue, or references to large pieces.
-  Status Push(PendingSend& s, bool* progressed);
+  // Pushes what is ready of `s`: copies into the queue, or references to large pieces. `one_piece`:
+  // at most one piece when its queue pairs copies, leaving room for the receive in progress to
+  // pair with (PairedCopy).
+  Status Push(PendingSend& s, bool one_piece, bool* progressed);
   char* Staging();
   // Advances the channel's current step as far as possible without blocking.
   Status ProgressStep(ChannelState& ch, bool* progressed, bool* step_done);
@@ -162,6 +164,9 @@ Status Engine::ProgressSends(ChannelState& ch, bool* progressed) {
     for (int i = 0; i < nblocked; ++i) if (blocked[i] == q) return true;
     return false;
   };
+  // A plain receive in progress may carry the sends' pieces (PairedCopy): hold them back to one
+  // piece per turn. Any other step (a reduction, a forward, a local copy) leaves them to go whole.
+  const bool pairing = ch.next < ch.steps->size() && (*ch.steps)[ch.next].op == OpCode::kRecv;
   for (size_t i = 0; i < ch.sends.size();) {
     PendingSend& s = ch.sends[i];
     if (s.ticket != 0 && s.queue->Released(s.ticket)) {
@@ -171,7 +176,7 @@ Status Engine::ProgressSends(ChannelState& ch, bool* progressed) {
     }
     if (s.sent < s.total) {
       if (nblocked == 8 || is_blocked(s.queue)) { ++i; continue; }
-      if (s.sent < s.ready) CHORUS_RETURN_IF_ERROR(Push(s, progressed));
+      if (s.sent < s.ready) CHORUS_RETURN_IF_ERROR(Push(s, pairing, progressed));
     }
     if (s.finished()) {
       EraseSend(ch, i);
@@ -185,7 +190,7 @@ Status Engine::ProgressSends(ChannelState& ch, bool* progressed) {
   return Status::Ok();
 }
 
-Status Engine::Push(PendingSend& s, bool* progressed) {
+Status Engine::Push(PendingSend& s, bool one_piece, bool* progressed) {
   transport::MessageHeader hdr{params_.tag, s.total};
   const Bytes ref_min = s.ref_min;
   // Large messages go by reference, in pieces as they become ready (a fused step forwards what it
@@ -203,9 +208,9 @@ Status Engine::Push(PendingSend& s, bool* progressed) {
     return Status::Ok();
   }
   Bytes taken = 0;
-  if (s.queue->PairsCopies(s.total)) {
-    // One piece per turn of the loop, so that free slots remain for the receives to pair with
-    // (PairedCopy); the loop comes back at once when it has nothing else to do.
+  if (one_piece && s.queue->PairsCopies(s.total)) {
+    // One piece per turn of the loop, so that free slots remain for the receive to pair with; the
+    // loop comes back at once when it has nothing else to do.
     void* slot = nullptr;
     CHORUS_RETURN_IF_ERROR(s.queue->TryReserve(hdr, s.ready - s.sent, &slot, &taken));
     if (taken > 0) {
@@ -348,7 +353,7 @@ Status Engine::ProgressStep(ChannelState& ch, bool* progressed, bool* step_done)
         for (size_t i = 0; i + 1 < ch.sends.size() && first; ++i) {
           first = ch.sends[i].queue != mine.queue || ch.sends[i].sent == ch.sends[i].total;
         }
-        if (first) CHORUS_RETURN_IF_ERROR(Push(mine, progressed));
+        if (first) CHORUS_RETURN_IF_ERROR(Push(mine, false, progressed));
       }
       *step_done = true;
       return Status::Ok();
