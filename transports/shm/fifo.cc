@@ -45,9 +45,9 @@ bool FifoWriter::StreamPiece(Bytes msg_bytes, Bytes piece) const {
     case PushStores::kPaired: return false;
     case PushStores::kStreamed: return true;
     case PushStores::kAuto:
-      // Only messages that fill the FIFO: they are the ones bandwidth decides, and the ones whose
-      // traffic feeds the verdict.
-      return distance_.far() && msg_bytes >= geo_.slots * geo_.slot_bytes;
+      // Only messages that fill the FIFO and outgrow the caches: memory decides their cost, and
+      // their traffic feeds the verdict.
+      return distance_.far() && msg_bytes >= AutoMinBytes();
   }
   return false;
 }
@@ -57,7 +57,7 @@ bool FifoWriter::PairsCopies(Bytes msg_bytes) const {
     case PushStores::kCached:
     case PushStores::kStreamed: return false;
     case PushStores::kPaired: return msg_bytes > kInlineBytes;
-    case PushStores::kAuto: return !distance_.far() && msg_bytes >= geo_.slots * geo_.slot_bytes;
+    case PushStores::kAuto: return !distance_.far() && msg_bytes >= AutoMinBytes();
   }
   return false;
 }

@@ -12,6 +12,7 @@
 // doubles as the acknowledgement.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -100,9 +101,12 @@ class FifoWriter final : public transport::SendQueue {
   }
   bool takes_refs() const { return ref_min_ > 0 || window_min_ > 0; }
   // `peer`: the receiver's rank, named in the log line that reports a change of verdict.
-  void SetPushStores(PushStores p, Rank peer) {
+  // `auto_min_bytes`: kAuto streams or pairs messages at least this large (and at least the
+  // FIFO's size): smaller ones stay in the caches, where plain copies in bulk are cheapest.
+  void SetPushStores(PushStores p, Rank peer, Bytes auto_min_bytes = 0) {
     push_stores_ = p;
     peer_ = peer;
+    auto_min_bytes_ = std::max<Bytes>(auto_min_bytes, geo_.slots * geo_.slot_bytes);
   }
   // Whether the receiver's core looks far (kAuto's verdict so far).
   bool peer_far() const { return distance_.far(); }
@@ -111,6 +115,7 @@ class FifoWriter final : public transport::SendQueue {
   FifoControl* ctl() const { return reinterpret_cast<FifoControl*>(base_); }
   // Streaming stores for a `piece`-byte piece of a `msg_bytes`-byte message.
   bool StreamPiece(Bytes msg_bytes, Bytes piece) const;
+  Bytes AutoMinBytes() const { return auto_min_bytes_ > 0 ? auto_min_bytes_ : geo_.slots * geo_.slot_bytes; }
   bool Verdict(uint64_t bit) const {
     const uint64_t v = ctl()->refs_ok.load(std::memory_order_acquire);
     return (v & kRefsDecided) != 0 && (v & bit) != 0;
@@ -127,6 +132,7 @@ class FifoWriter final : public transport::SendQueue {
   uint64_t tail_cached_ = 0;  // last tail we read; refreshed only when the FIFO looks full
   PushStores push_stores_ = PushStores::kAuto;
   Rank peer_ = -1;
+  Bytes auto_min_bytes_ = 0;  // 0: the FIFO's size (SetPushStores)
   PeerDistance distance_;
 };
 

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "core/env.h"
+#include "device/host/copy.h"
 #include "core/log.h"
 
 namespace chorus::shm {
@@ -137,6 +138,7 @@ ShmOptions ShmOptionsFromEnv(int channels) {
   }
   o.single_copy_bytes = ReferenceBytesFromEnv("CHORUS_SHM_SINGLE_COPY_BYTES", o.single_copy_bytes);
   o.window_bytes = ReferenceBytesFromEnv("CHORUS_SHM_WINDOW_BYTES", o.window_bytes);
+  o.auto_min_bytes = host::StreamingThreshold();
   const std::string push = EnvString("CHORUS_SHM_PUSH", "auto");
   if (push == "cached") {
     o.push_stores = PushStores::kCached;
@@ -268,7 +270,9 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
       FifoWriter& w = c->writers_[static_cast<size_t>(p) * ch + k];
       w.EnableRefs(w.receiver_reads_refs() ? opts.single_copy_bytes : 0,
                    w.receiver_maps_windows() ? opts.window_bytes : 0);
-      w.SetPushStores(opts.push_stores, p);
+      // Streaming results turned off (CHORUS_NT_STORE_BYTES=0): auto keeps plain stores too.
+      w.SetPushStores(opts.auto_min_bytes > 0 || opts.push_stores != PushStores::kAuto ? opts.push_stores : PushStores::kCached,
+                      p, opts.auto_min_bytes);
     }
   }
   // Peers that take plain references (single copy on, they can read us) and window references.

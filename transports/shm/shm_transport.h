@@ -21,8 +21,11 @@ struct ShmOptions {
   // when the receiver can read the sender's memory: it maps the window and copies with memcpy.
   // 0: never. CHORUS_SHM_WINDOW_BYTES.
   Bytes window_bytes = 64 * 1024;
-  // How large messages are copied into the FIFO. CHORUS_SHM_PUSH: auto, cached, streamed.
+  // How large messages are copied into the FIFO. CHORUS_SHM_PUSH: auto, cached, streamed, paired.
   PushStores push_stores = PushStores::kAuto;
+  // kAuto acts on messages at least this large (host::StreamingThreshold, CHORUS_NT_STORE_BYTES:
+  // the size from which results outgrow the caches); 0 leaves auto at plain stores.
+  Bytes auto_min_bytes = 16 << 20;
 };
 
 // Reads CHORUS_SHM_SLOTS / CHORUS_SHM_SLOT_BYTES / CHORUS_SHM_SINGLE_COPY_BYTES /
