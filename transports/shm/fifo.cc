@@ -28,10 +28,10 @@ bool FifoWriter::Full() {
     const uint64_t far_ticks = TicksIn(kFarLoadNs);
     distance_.Sample(t1 - t0, far_ticks);
     if (distance_.far() != was_far) {
-      CHORUS_INFO(kTransport, "shm: rank %d's core now looks %s (a load of its tail took %.0f ns): %s pushes",
+      CHORUS_INFO(kTransport, "shm: rank %d's core now looks %s (a load of its tail took %.0f ns): %s pushes from %llu bytes",
                   peer_, distance_.far() ? "far" : "near",
                   static_cast<double>(t1 - t0) * kFarLoadNs / static_cast<double>(far_ticks),
-                  distance_.far() ? "streaming" : "plain");
+                  distance_.far() ? "streaming" : "paired", static_cast<unsigned long long>(AutoMinBytes()));
     }
   }
   tail_cached_ = tail;
