@@ -111,12 +111,12 @@ Status Communicator::Scratch(Bytes bytes, void** out) {
 }
 
 uint64_t Communicator::NextCollectiveTag(const CommOp& op) {
-  uint64_t h = Mix(0x43484f5255530000ull, ++collective_seq_);
-  h = Mix(h, static_cast<uint64_t>(op.coll));
-  h = Mix(h, static_cast<uint64_t>(op.dtype));
-  h = Mix(h, static_cast<uint64_t>(op.op));
-  h = Mix(h, op.count);
-  h = Mix(h, static_cast<uint64_t>(op.root));
+  // The call's signature folded into one word (the small fields in bit ranges of their own, the
+  // count spread by an odd multiplier), then two rounds of mixing: a chain of six cost a small
+  // call several nanoseconds. Messages also carry their size, which is checked on its own.
+  const uint64_t fields = static_cast<uint64_t>(op.coll) | static_cast<uint64_t>(op.dtype) << 8 |
+                          static_cast<uint64_t>(op.op) << 16 | static_cast<uint64_t>(static_cast<uint32_t>(op.root)) << 32;
+  const uint64_t h = Mix(Mix(0x43484f5255530000ull, ++collective_seq_), fields ^ (op.count * 0x9E3779B97F4A7C15ull));
   return h & ~0xFull;  // never equal to the point-to-point tag's low bits by construction
 }
 
