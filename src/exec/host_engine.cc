@@ -166,7 +166,8 @@ Status Engine::ProgressSends(ChannelState& ch, bool* progressed) {
   };
   // A plain receive in progress may carry the sends' pieces (PairedCopy): hold them back to one
   // piece per turn. Any other step (a reduction, a forward, a local copy) leaves them to go whole.
-  const bool pairing = ch.next < ch.steps->size() && (*ch.steps)[ch.next].op == OpCode::kRecv;
+  // Not before the receive has started: it may be waiting for these very sends to move on.
+  const bool pairing = ch.started && ch.next < ch.steps->size() && (*ch.steps)[ch.next].op == OpCode::kRecv;
   for (size_t i = 0; i < ch.sends.size();) {
     PendingSend& s = ch.sends[i];
     if (s.ticket != 0 && s.queue->Released(s.ticket)) {
@@ -229,13 +230,20 @@ Status Engine::Push(PendingSend& s, bool one_piece, bool* progressed) {
 Status Engine::PairedCopy(ChannelState& ch, char* out, const void* data, Bytes n, host::Store store, bool* paired) {
   *paired = false;
   if (n < kPairMinBytes) return Status::Ok();
-  for (size_t i = 0; i < ch.sends.size(); ++i) {
+  // Queues already looked at for this piece: a later message on one must wait for the earlier
+  // (order), and one found full stays full for now. At most 8, so that a call with many peers
+  // spends a bounded time per piece looking.
+  transport::SendQueue* seen[8];
+  int nseen = 0;
+  auto was_seen = [&](transport::SendQueue* q) {
+    for (int k = 0; k < nseen; ++k) if (seen[k] == q) return true;
+    return false;
+  };
+  for (size_t i = 0; i < ch.sends.size() && nseen < 8; ++i) {
     PendingSend& s = ch.sends[i];
+    if (s.sent >= s.total || was_seen(s.queue)) continue;
+    seen[nseen++] = s.queue;
     if (s.sent >= s.ready || (s.ref_min > 0 && s.total >= s.ref_min) || !s.queue->PairsCopies(s.total)) continue;
-    // Only the oldest unsent message on a queue may push: messages stay in order.
-    bool older = false;
-    for (size_t j = 0; j < i && !older; ++j) older = ch.sends[j].queue == s.queue && ch.sends[j].sent < ch.sends[j].total;
-    if (older) continue;
     const transport::MessageHeader hdr{params_.tag, s.total};
     void* slot = nullptr;
     Bytes room = 0;

@@ -18,14 +18,19 @@
 namespace chorus::testing {
 namespace {
 
+// "paired_refs": paired copies with single copy on from 100000 bytes, so that the large float
+// cases travel by reference (where the receiver can read the sender) and the int8 ones are paired.
 class PushStores : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    setenv("CHORUS_SHM_PUSH", GetParam(), 1);
+    const std::string mode = GetParam();
+    setenv("CHORUS_SHM_PUSH", mode == "paired_refs" ? "paired" : mode.c_str(), 1);
+    if (mode == "paired_refs") setenv("CHORUS_SHM_SINGLE_COPY_BYTES", "100000", 1);
     setenv("CHORUS_SHM_SLOT_BYTES", "4160", 1);
   }
   void TearDown() override {
     unsetenv("CHORUS_SHM_PUSH");
+    unsetenv("CHORUS_SHM_SINGLE_COPY_BYTES");
     unsetenv("CHORUS_SHM_SLOT_BYTES");
   }
 };
@@ -88,7 +93,7 @@ TEST_P(PushStores, CollectivesAndExchangeMatchTheReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Forced, PushStores, ::testing::Values("streamed", "paired"),
+INSTANTIATE_TEST_SUITE_P(Forced, PushStores, ::testing::Values("streamed", "paired", "paired_refs"),
                          [](const ::testing::TestParamInfo<const char*>& info) { return std::string(info.param); });
 
 }  // namespace

@@ -31,7 +31,8 @@ TEST(PeerDistance, UncalibratedSamplesAreDropped) {
 TEST(PeerDistance, AFewOddLoadsDoNotFlipTheVerdict) {
   PeerDistance d;
   for (int i = 0; i < 32; ++i) d.Sample(100, kFar);
-  // Up to three slow loads in four (an interrupt, a descheduled peer) leave it near.
+  // Slow loads short of three quarters of the window (here 18 of 32: an interrupt, a descheduled
+  // peer) leave it near.
   for (int i = 0; i < 23; ++i) d.Sample(i % 4 == 3 ? 100 : 5000, kFar);
   EXPECT_FALSE(d.far());
   for (int i = 0; i < 32; ++i) d.Sample(5000, kFar);

@@ -23,7 +23,8 @@ bool FifoWriter::Full() {
   const uint64_t t0 = ReadTicks();
   const uint64_t tail = ctl()->tail.load(std::memory_order_acquire);
   const uint64_t t1 = ReadTicks();
-  if (tail != tail_cached_) {
+  // A thread moved between cores may read a second counter behind the first: no sample then.
+  if (tail != tail_cached_ && t1 >= t0) {
     const bool was_far = distance_.far();
     const uint64_t far_ticks = TicksIn(kFarLoadNs);
     distance_.Sample(t1 - t0, far_ticks);
@@ -57,7 +58,8 @@ bool FifoWriter::PairsCopies(Bytes msg_bytes) const {
     case PushStores::kCached:
     case PushStores::kStreamed: return false;
     case PushStores::kPaired: return msg_bytes > kInlineBytes;
-    case PushStores::kAuto: return !distance_.far() && msg_bytes >= AutoMinBytes();
+    // Slots smaller than the engine's smallest paired piece could never pair.
+    case PushStores::kAuto: return !distance_.far() && msg_bytes >= AutoMinBytes() && geo_.slot_bytes >= 4096;
   }
   return false;
 }

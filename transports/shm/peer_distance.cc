@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <bit>
+#include <algorithm>
 #include <chrono>
+#include <mutex>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -19,12 +21,32 @@ uint64_t SteadyNs() {
                                    .count());
 }
 
-// Ticks per nanosecond in 1/1024ths; 0 until calibrated. The anchor is the first call's clock
-// pair; calibration takes the second pair at least kCalibrationNs later.
-constexpr uint64_t kCalibrationNs = 2'000'000;
+// A (steady ns, ticks) pair read close together: the tick read bracketed by two clock reads, and
+// retried when they lie more than 2 us apart (the thread was preempted between them).
+struct ClockPair {
+  uint64_t ns = 0;
+  uint64_t ticks = 0;
+};
+bool ReadPair(ClockPair* out) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const uint64_t a = SteadyNs();
+    const uint64_t t = ReadTicks();
+    const uint64_t b = SteadyNs();
+    if (b - a <= 2000) {
+      *out = ClockPair{a + (b - a) / 2, t};
+      return true;
+    }
+  }
+  return false;
+}
+
+// Ticks per nanosecond in 1/1024ths; 0 until calibrated. Calibration takes two clock pairs
+// 10 ms to 1 s apart (an older anchor is replaced: the span must not overflow the arithmetic),
+// under a lock taken only until then.
+constexpr uint64_t kCalibrationNs = 10'000'000, kAnchorMaxNs = 1'000'000'000;
 std::atomic<uint64_t> ticks_per_ns_1024{0};
-std::atomic<uint64_t> anchor_ns{0};
-std::atomic<uint64_t> anchor_ticks{0};
+std::mutex calibration_mu;
+ClockPair anchor;  // guarded by calibration_mu; ns == 0: none yet
 
 }  // namespace
 
@@ -42,22 +64,20 @@ uint64_t ReadTicks() {
 uint64_t TicksIn(uint64_t ns) {
   uint64_t rate = ticks_per_ns_1024.load(std::memory_order_relaxed);
   if (rate == 0) {
-    const uint64_t now_ticks = ReadTicks();
-    const uint64_t now = SteadyNs();
-    uint64_t a_ns = anchor_ns.load(std::memory_order_acquire);
-    if (a_ns == 0) {
-      // The first caller sets the anchor (ticks first, then the time that publishes them).
-      uint64_t expected = 0;
-      anchor_ticks.store(now_ticks, std::memory_order_relaxed);
-      anchor_ns.compare_exchange_strong(expected, now, std::memory_order_acq_rel);
-      return 0;
+    std::lock_guard<std::mutex> lock(calibration_mu);
+    rate = ticks_per_ns_1024.load(std::memory_order_relaxed);
+    if (rate == 0) {
+      ClockPair now;
+      if (!ReadPair(&now)) return 0;
+      const uint64_t span = now.ns - anchor.ns;
+      if (anchor.ns == 0 || span > kAnchorMaxNs || now.ticks <= anchor.ticks) {
+        anchor = now;
+        return 0;
+      }
+      if (span < kCalibrationNs) return 0;
+      rate = std::max<uint64_t>(1, (now.ticks - anchor.ticks) * 1024 / span);
+      ticks_per_ns_1024.store(rate, std::memory_order_relaxed);
     }
-    if (now - a_ns < kCalibrationNs) return 0;
-    const uint64_t a_ticks = anchor_ticks.load(std::memory_order_relaxed);
-    if (now_ticks <= a_ticks) return 0;
-    rate = (now_ticks - a_ticks) * 1024 / (now - a_ns);
-    if (rate == 0) rate = 1;
-    ticks_per_ns_1024.store(rate, std::memory_order_relaxed);
   }
   return ns * rate / 1024;
 }

@@ -19,8 +19,8 @@ constexpr uint64_t kFarLoadNs = 90;
 // A cycle counter fenced so that two reads bracket the loads between them: the TSC on x86,
 // steady_clock nanoseconds elsewhere.
 uint64_t ReadTicks();
-// `ns` nanoseconds in ReadTicks units, calibrated against steady_clock over this process's first
-// milliseconds of calls; 0 until then.
+// `ns` nanoseconds in ReadTicks units, calibrated against steady_clock over 10 ms (to 1 s) between
+// this process's first calls; 0 until then.
 uint64_t TicksIn(uint64_t ns);
 
 class PeerDistance {
