@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chorus/chorus.h"
+#include "support/collective_case.h"
 #include "support/test_support.h"
 
 namespace chorus::testing {
@@ -20,23 +21,6 @@ namespace {
 // Out of place, the receive is issued first inside the group: only grouping makes that order
 // safe. In place (nccl-tests' in-place sendrecv) the same buffer is sent and received into, at
 // sizes larger than the FIFO, so neither side's send can finish before the other receives.
-std::string RingExchange(chorusComm_t comm, int rank, int n, size_t count, bool in_place) {
-  std::vector<int32_t> send(count), recv(in_place ? 0 : count, -1);
-  for (size_t i = 0; i < count; ++i) send[i] = static_cast<int32_t>(rank * 1000003 + i);
-  int32_t* into = in_place ? send.data() : recv.data();
-  int right = (rank + 1) % n, left = (rank + n - 1) % n;
-  chorusGroupStart();
-  if (!in_place) chorusRecv(into, count, chorusInt32, left, comm, nullptr);
-  chorusSend(send.data(), count, chorusInt32, right, comm, nullptr);
-  if (in_place) chorusRecv(into, count, chorusInt32, left, comm, nullptr);
-  const std::string what = std::string(in_place ? "in-place " : "") + "ring exchange of " + std::to_string(count);
-  if (chorusGroupEnd() != chorusSuccess) return what + ": " + chorusGetLastError(comm);
-  for (size_t i = 0; i < count; ++i) {
-    if (into[i] != static_cast<int32_t>(left * 1000003 + i)) return what + " wrong at " + std::to_string(i);
-  }
-  return "";
-}
-
 class P2PTest : public ::testing::TestWithParam<std::tuple<int, RankMode>> {};
 
 TEST_P(P2PTest, GroupedRingExchangeAndSelfSend) {

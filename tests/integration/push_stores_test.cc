@@ -55,34 +55,11 @@ std::string RunAll(int rank, int n, const chorusUniqueId& id) {
     failure = RunCase(comm, rank, n, c);
     if (!failure.empty()) break;
   }
-  // A ring exchange of an odd length from a misaligned buffer.
-  const int right = (rank + 1) % n, left = (rank + n - 1) % n;
-  const size_t count = 300001;
-  auto value = [](int from, size_t i) { return static_cast<int8_t>(from * 29 + i * 5 + (i >> 9)); };
-  std::vector<int8_t> send(count + 1), recv(count + 1, 0);
-  for (size_t i = 0; i < count; ++i) send[i + 1] = value(rank, i);
-  if (failure.empty()) {
-    chorusGroupStart();
-    chorusSend(send.data() + 1, count, chorusInt8, right, comm, nullptr);
-    chorusRecv(recv.data() + 1, count, chorusInt8, left, comm, nullptr);
-    if (chorusGroupEnd() != chorusSuccess) failure = std::string("group: ") + chorusGetLastError(comm);
-  }
-  for (size_t i = 0; i < count && failure.empty(); ++i) {
-    if (recv[i + 1] != value(left, i)) failure = "exchange wrong at " + std::to_string(i);
-  }
-  // In place: one buffer sent right and overwritten from the left, piece by piece as the send
-  // moves on (the engine's piecewise rule, with pieces paired or streamed).
-  std::vector<int8_t> both(count + 1);
-  for (size_t i = 0; i < count; ++i) both[i + 1] = value(rank, i);
-  if (failure.empty()) {
-    chorusGroupStart();
-    chorusSend(both.data() + 1, count, chorusInt8, right, comm, nullptr);
-    chorusRecv(both.data() + 1, count, chorusInt8, left, comm, nullptr);
-    if (chorusGroupEnd() != chorusSuccess) failure = std::string("in-place group: ") + chorusGetLastError(comm);
-  }
-  for (size_t i = 0; i < count && failure.empty(); ++i) {
-    if (both[i + 1] != value(left, i)) failure = "in-place exchange wrong at " + std::to_string(i);
-  }
+  // A ring exchange of an odd length from misaligned buffers, out of place and in place (one
+  // buffer sent right and overwritten from the left, piece by piece as the send moves on: the
+  // engine's piecewise rule, with pieces paired or streamed).
+  if (failure.empty()) failure = RingExchange(comm, rank, n, 75001, false, 1);
+  if (failure.empty()) failure = RingExchange(comm, rank, n, 75001, true, 3);
   chorusCommDestroy(comm);
   return failure;
 }

@@ -156,4 +156,28 @@ std::string RunCase(chorusComm_t comm, int rank, int n, const Case& c) {
 }
 
 
+std::string RingExchange(chorusComm_t comm, int rank, int n, size_t count, bool in_place, int misalign) {
+  auto value = [](int from, size_t i) { return static_cast<int32_t>(from * 1000003 + i); };
+  const size_t bytes = count * sizeof(int32_t);
+  std::vector<unsigned char> send(bytes + misalign), recv(in_place ? 0 : bytes + misalign, 0xFF);
+  for (size_t i = 0; i < count; ++i) {
+    const int32_t v = value(rank, i);
+    memcpy(send.data() + misalign + i * sizeof(v), &v, sizeof(v));
+  }
+  unsigned char* into = (in_place ? send.data() : recv.data()) + misalign;
+  const int right = (rank + 1) % n, left = (rank + n - 1) % n;
+  chorusGroupStart();
+  if (!in_place) chorusRecv(into, count, chorusInt32, left, comm, nullptr);
+  chorusSend(send.data() + misalign, count, chorusInt32, right, comm, nullptr);
+  if (in_place) chorusRecv(into, count, chorusInt32, left, comm, nullptr);
+  const std::string what = std::string(in_place ? "in-place " : "") + "ring exchange of " + std::to_string(count);
+  if (chorusGroupEnd() != chorusSuccess) return what + ": " + chorusGetLastError(comm);
+  for (size_t i = 0; i < count; ++i) {
+    int32_t got = 0;
+    memcpy(&got, into + i * sizeof(got), sizeof(got));
+    if (got != value(left, i)) return what + " wrong at " + std::to_string(i);
+  }
+  return "";
+}
+
 }  // namespace chorus::testing

@@ -27,4 +27,9 @@ bool Reduces(Collective c);
 // Runs `c` on this rank of `comm` and checks this rank's output; "" when right.
 std::string RunCase(chorusComm_t comm, int rank, int nranks, const Case& c);
 
+// A grouped ring exchange on this rank of `comm`: `count` int32 values sent right and received
+// from the left, out of place or in place (one buffer sent and overwritten), every buffer
+// `misalign` bytes off its allocation; checks what arrived, "" when right.
+std::string RingExchange(chorusComm_t comm, int rank, int n, size_t count, bool in_place, int misalign = 0);
+
 }  // namespace chorus::testing

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "device/host/copy.h"
@@ -50,6 +51,29 @@ TEST(HostCopy, StreamedReductionEqualsCached) {
   Reduce(streamed.data() + 1, a.data(), b.data(), count, DataType::kFloat32, ReduceOp::kSum, Store::kStreamed);
   EXPECT_EQ(std::memcmp(cached.data(), streamed.data(), streamed.size() * sizeof(float)), 0);
   EXPECT_EQ(cached[1], a[0] + b[0]);
+}
+
+// A pop paired with a push (host::CopyPair): both copies exact, lengths equal or not, around the
+// paired loop's 4 KiB cut-over, misaligned, the first streamed or not; nothing outside either.
+TEST(HostCopy, PairedCopiesEqualTwoCopies) {
+  const std::vector<std::pair<size_t, size_t>> lengths = {{0, 0}, {100, 7}, {4096, 4096}, {4095, 9000},
+                                                          {65536 + 3, 65536}, {70000, 131072 + 61}};
+  for (Store store : {Store::kCached, Store::kStreamed}) {
+    for (auto [n1, n2] : lengths) {
+      for (size_t off : {0, 3, 33}) {
+        const auto s1 = Random(n1 + 64, static_cast<uint32_t>(n1 + off));
+        const auto s2 = Random(n2 + 64, static_cast<uint32_t>(n2 * 3 + off));
+        std::vector<uint8_t> d1(n1 + 128, 0xAB), d2(n2 + 128, 0xCD);
+        CopyPair(d1.data() + 64 + off, s1.data() + off, n1, store, d2.data() + 64, s2.data() + 1, n2);
+        EXPECT_EQ(memcmp(d1.data() + 64 + off, s1.data() + off, n1), 0) << n1 << "/" << n2 << " off " << off;
+        EXPECT_EQ(memcmp(d2.data() + 64, s2.data() + 1, n2), 0) << n1 << "/" << n2 << " off " << off;
+        for (size_t i = 0; i < 64 + off; ++i) ASSERT_EQ(d1[i], 0xAB) << "before d1";
+        for (size_t i = 64 + off + n1; i < d1.size(); ++i) ASSERT_EQ(d1[i], 0xAB) << "after d1";
+        for (size_t i = 0; i < 64; ++i) ASSERT_EQ(d2[i], 0xCD) << "before d2";
+        for (size_t i = 64 + n2; i < d2.size(); ++i) ASSERT_EQ(d2[i], 0xCD) << "after d2";
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -106,7 +106,7 @@ class FifoWriter final : public transport::SendQueue {
   void SetPushStores(PushStores p, Rank peer, Bytes auto_min_bytes = 0) {
     push_stores_ = p;
     peer_ = peer;
-    auto_min_bytes_ = std::max<Bytes>(auto_min_bytes, geo_.slots * geo_.slot_bytes);
+    auto_min_bytes_ = auto_min_bytes;
   }
   // Whether the receiver's core looks far (kAuto's verdict so far).
   bool peer_far() const { return distance_.far(); }
@@ -115,7 +115,7 @@ class FifoWriter final : public transport::SendQueue {
   FifoControl* ctl() const { return reinterpret_cast<FifoControl*>(base_); }
   // Streaming stores for a `piece`-byte piece of a `msg_bytes`-byte message.
   bool StreamPiece(Bytes msg_bytes, Bytes piece) const;
-  Bytes AutoMinBytes() const { return auto_min_bytes_ > 0 ? auto_min_bytes_ : geo_.slots * geo_.slot_bytes; }
+  Bytes AutoMinBytes() const { return std::max<Bytes>(auto_min_bytes_, geo_.slots * geo_.slot_bytes); }
   bool Verdict(uint64_t bit) const {
     const uint64_t v = ctl()->refs_ok.load(std::memory_order_acquire);
     return (v & kRefsDecided) != 0 && (v & bit) != 0;
@@ -132,7 +132,7 @@ class FifoWriter final : public transport::SendQueue {
   uint64_t tail_cached_ = 0;  // last tail we read; refreshed only when the FIFO looks full
   PushStores push_stores_ = PushStores::kAuto;
   Rank peer_ = -1;
-  Bytes auto_min_bytes_ = 0;  // 0: the FIFO's size (SetPushStores)
+  Bytes auto_min_bytes_ = 0;  // never below the FIFO's size (AutoMinBytes)
   PeerDistance distance_;
 };
 

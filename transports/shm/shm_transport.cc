@@ -149,6 +149,8 @@ ShmOptions ShmOptionsFromEnv(int channels) {
   } else if (push != "auto") {
     CHORUS_WARN(kTransport, "CHORUS_SHM_PUSH=%s is not auto, cached, streamed or paired; using auto", push.c_str());
   }
+  // Streaming results turned off (CHORUS_NT_STORE_BYTES=0): auto keeps plain stores too.
+  if (o.push_stores == PushStores::kAuto && o.auto_min_bytes == 0) o.push_stores = PushStores::kCached;
   return o;
 }
 
@@ -270,9 +272,7 @@ Status ShmConnections::Create(Bootstrap* bootstrap, const ShmOptions& opts,
       FifoWriter& w = c->writers_[static_cast<size_t>(p) * ch + k];
       w.EnableRefs(w.receiver_reads_refs() ? opts.single_copy_bytes : 0,
                    w.receiver_maps_windows() ? opts.window_bytes : 0);
-      // Streaming results turned off (CHORUS_NT_STORE_BYTES=0): auto keeps plain stores too.
-      w.SetPushStores(opts.auto_min_bytes > 0 || opts.push_stores != PushStores::kAuto ? opts.push_stores : PushStores::kCached,
-                      p, opts.auto_min_bytes);
+      w.SetPushStores(opts.push_stores, p, opts.auto_min_bytes);
     }
   }
   // Peers that take plain references (single copy on, they can read us) and window references.

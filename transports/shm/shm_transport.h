@@ -24,7 +24,8 @@ struct ShmOptions {
   // How large messages are copied into the FIFO. CHORUS_SHM_PUSH: auto, cached, streamed, paired.
   PushStores push_stores = PushStores::kAuto;
   // kAuto acts on messages at least this large (host::StreamingThreshold, CHORUS_NT_STORE_BYTES:
-  // the size from which results outgrow the caches); 0 leaves auto at plain stores.
+  // the size from which results outgrow the caches); ShmOptionsFromEnv turns auto into kCached
+  // when it is 0.
   Bytes auto_min_bytes = 16 << 20;
 };
 

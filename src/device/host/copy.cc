@@ -26,20 +26,16 @@ void Copy(void* dst, const void* src, Bytes n, Store store) {
 }
 
 void CopyPair(void* d1, const void* s1, Bytes n1, Store store1, void* d2, const void* s2, Bytes n2) {
-  const Bytes both = std::min(n1, n2);
 #if defined(CHORUS_HAVE_HWY)
-  if (both >= 4096) {
+  // The common length in one loop; below a few pages it has nothing to overlap.
+  if (const Bytes both = std::min(n1, n2); both >= 4096) {
     internal::CopyPairSimd(d1, s1, d2, s2, both, store1 == Store::kStreamed);
-  } else {
-    Copy(d1, s1, both, store1);
-    Copy(d2, s2, both, Store::kCached);
+    d1 = static_cast<char*>(d1) + both, s1 = static_cast<const char*>(s1) + both, n1 -= both;
+    d2 = static_cast<char*>(d2) + both, s2 = static_cast<const char*>(s2) + both, n2 -= both;
   }
-#else
-  Copy(d1, s1, both, store1);
-  Copy(d2, s2, both, Store::kCached);
 #endif
-  Copy(static_cast<char*>(d1) + both, static_cast<const char*>(s1) + both, n1 - both, store1);
-  Copy(static_cast<char*>(d2) + both, static_cast<const char*>(s2) + both, n2 - both, Store::kCached);
+  Copy(d1, s1, n1, store1);
+  Copy(d2, s2, n2, Store::kCached);
 }
 
 }  // namespace chorus::host
