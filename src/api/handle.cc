@@ -1,5 +1,9 @@
 #include "api/handle.h"
 
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -31,6 +35,44 @@ struct LiveCache {
   uint64_t epoch = 0;
 };
 __attribute__((tls_model("initial-exec"))) thread_local LiveCache live_cache;
+
+// A call marks itself (its marker) and then reads the epoch; a destroy bumps the epoch and then
+// reads the markers. Each side needs a full fence between its store and its load, and on the call
+// side that fence drains the store buffer: tens of nanoseconds of a small call whenever a store to
+// a line another core holds is still pending (the FIFO's tail). membarrier(PRIVATE_EXPEDITED) lets
+// the rare side impose the fence on every running thread of the process instead, so the call needs
+// only a compiler barrier. Registered with the first handle, before any handle exists to be called
+// or destroyed; without the system call (or under TSan, which cannot see it) both sides fence.
+std::atomic<bool> asymmetric_fences{false};
+
+void EnableAsymmetricFences() {
+#if !defined(__SANITIZE_THREAD__) && defined(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
+  static const bool enabled = [] {
+    const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if (cmds < 0 || (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
+    return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+  }();
+  if (enabled) asymmetric_fences.store(true, std::memory_order_release);
+#endif
+}
+
+inline void CallSideFence() {
+  if (asymmetric_fences.load(std::memory_order_relaxed)) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+}
+
+void DestroySideFence() {
+#if !defined(__SANITIZE_THREAD__) && defined(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
+  if (asymmetric_fences.load(std::memory_order_acquire) &&
+      syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) {
+    return;
+  }
+#endif
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
 
 // The communicator this thread is inside a call of, through the fast path (AcquireCall), on a
 // line of its own: marking a call costs one store here instead of atomics on a line every thread
@@ -78,6 +120,7 @@ CallMarker* ThisThreadsMarker() {
 }  // namespace
 
 void RegisterHandle(chorusComm* c) {
+  EnableAsymmetricFences();
   std::lock_guard<std::mutex> lock(RegistryMutex());
   Registry().insert(c);
 }
@@ -116,8 +159,9 @@ Status AcquireCall(chorusComm* comm, const char* fn, bool* marked) {
     // bumps the epoch before it scans the markers, so it either is seen here or sees the mark.
     CallMarker* m = ThisThreadsMarker();
     if (m == nullptr) return Acquire(comm, fn);
-    m->comm.store(comm, std::memory_order_seq_cst);
-    if (live_cache.epoch == registry_epoch.load(std::memory_order_seq_cst) &&
+    m->comm.store(comm, std::memory_order_relaxed);
+    CallSideFence();
+    if (live_cache.epoch == registry_epoch.load(std::memory_order_relaxed) &&
         comm->init_done.load(std::memory_order_acquire) && comm->init_status.ok()) {
       *marked = true;
       return Status::Ok();
@@ -136,6 +180,9 @@ void ReleaseCall(chorusComm* comm, bool marked) {
 }
 
 void WaitForCalls(const chorusComm* comm) {
+  // The epoch was bumped (UnregisterHandle): a call that marked itself before every thread's fence
+  // here is seen below; one that marks itself after it sees the new epoch and takes the locked path.
+  DestroySideFence();
   for (;;) {
     bool busy = false;
     {

@@ -152,45 +152,49 @@ Status Communicator::RunCollective(const CommOp& requested) {
   const uint64_t tag = NextCollectiveTag(op);
   if (op.count == 0) return Status::Ok();
   const Bytes esize = SizeOf(op.dtype);
-  sched::CollArgs args;
-  args.coll = op.coll;
-  args.nranks = nranks_;
-  args.count = op.count;
-  args.root = op.root;
-  args.op = op.op;
-  args.elem_size = esize;
-  args.channels = config_.channels;
-  args.has_output = !(op.coll == Collective::kReduce && rank_ != op.root);
+  const bool has_output = !(op.coll == Collective::kReduce && rank_ != op.root);
   const char* in = static_cast<const char*>(op.sendbuff);
   const char* out = static_cast<const char*>(op.recvbuff);
+  bool in_place = false;
   switch (op.coll) {
-    case Collective::kAllGather: args.in_place = in == out + op.count * esize * rank_; break;
-    case Collective::kReduceScatter: args.in_place = out == in + op.count * esize * rank_; break;
-    default: args.in_place = in == out && in != nullptr; break;
+    case Collective::kAllGather: in_place = in == out + op.count * esize * rank_; break;
+    case Collective::kReduceScatter: in_place = out == in + op.count * esize * rank_; break;
+    default: in_place = in == out && in != nullptr; break;
   }
-  const sched::RankProgram* program = nullptr;
-  const char* algo = nullptr;
   LastCall& last = last_call_;
-  if (last.program != nullptr && last.coll == op.coll && last.count == op.count && last.dtype == op.dtype &&
-      last.op == op.op && last.root == op.root && last.in_place == args.in_place) {
-    program = last.program;
-    algo = last.algo;
-  } else {
+  // A loop of identical calls (the common case) reuses the last call's program and choices
+  // without building the arguments again.
+  if (last.program == nullptr || last.coll != op.coll || last.count != op.count || last.dtype != op.dtype ||
+      last.op != op.op || last.root != op.root || last.in_place != in_place) {
+    sched::CollArgs args;
+    args.coll = op.coll;
+    args.nranks = nranks_;
+    args.count = op.count;
+    args.root = op.root;
+    args.op = op.op;
+    args.elem_size = esize;
+    args.channels = config_.channels;
+    args.has_output = has_output;
+    args.in_place = in_place;
     CHORUS_RETURN_IF_ERROR(tune::ApplyTopologyHints(hints_, op.dtype, &args));
     // The host engine runs message verbs only: no switch reductions over shared memory.
     args.has_reducing_switch = false;
     tune::Choice choice;
     CHORUS_RETURN_IF_ERROR(tuner_->Choose(args, &choice));
-    algo = choice.algorithm->name;
-    CHORUS_RETURN_IF_ERROR(ProgramFor(choice.args, algo, &program));
-    last = LastCall{op.coll, op.count, op.dtype, op.op, op.root, args.in_place, program, algo};
+    const sched::RankProgram* program = nullptr;
+    CHORUS_RETURN_IF_ERROR(ProgramFor(choice.args, choice.algorithm->name, &program));
+    const bool stream_results = config_.stream_results_bytes > 0 && has_output &&
+                                sched::OutputElems(args) * esize >= config_.stream_results_bytes;
+    last = LastCall{op.coll, op.count, op.dtype, op.op, op.root, in_place, program, choice.algorithm->name, stream_results};
   }
+  const sched::RankProgram* program = last.program;
+  const char* algo = last.algo;
   CHORUS_TRACE(kColl, "%s %s count=%zu %s %s root=%d -> %s%s", config_.name.c_str(), Name(op.coll),
-               op.count, Name(op.dtype), Name(op.op), op.root, algo, args.in_place ? " (in place)" : "");
+               op.count, Name(op.dtype), Name(op.op), op.root, algo, in_place ? " (in place)" : "");
 
   exec::ExecBuffers buffers;
   buffers.base[static_cast<int>(sched::Buffer::kInput)] = const_cast<void*>(op.sendbuff);
-  buffers.base[static_cast<int>(sched::Buffer::kOutput)] = args.has_output ? op.recvbuff : nullptr;
+  buffers.base[static_cast<int>(sched::Buffer::kOutput)] = has_output ? op.recvbuff : nullptr;
   if (program->scratch_elems > 0) {
     CHORUS_RETURN_IF_ERROR(Scratch(program->scratch_elems * esize, &buffers.base[static_cast<int>(sched::Buffer::kScratch)]));
   }
@@ -204,8 +208,7 @@ Status Communicator::RunCollective(const CommOp& requested) {
   params.what = Name(op.coll);
   params.backoff = backoff_;
   params.scratch = &engine_scratch_;
-  params.stream_results = config_.stream_results_bytes > 0 && args.has_output &&
-                          sched::OutputElems(args) * esize >= config_.stream_results_bytes;
+  params.stream_results = last.stream_results;
 
   Status st = exec::Execute(*program, buffers, params);
   if (!st.ok()) data_path_failed_ = true;

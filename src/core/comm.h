@@ -156,6 +156,7 @@ class Communicator {
     bool in_place = false;
     const sched::RankProgram* program = nullptr;
     const char* algo = "";
+    bool stream_results = false;  // the output outgrows the caches (ExecParams::stream_results)
   };
   LastCall last_call_;
   exec::EngineScratch engine_scratch_;

@@ -48,6 +48,8 @@ constexpr Bytes kRefReduceGrain = 128 * 1024;
 constexpr Bytes kLocalGrain = 1 << 20;
 // Received pieces at least this large may be copied out together with a piece pushed (PairedCopy).
 constexpr Bytes kPairMinBytes = 4096;
+// Polls of a receive's queue on the straight path before the progress loop takes over the wait.
+constexpr int kStraightPolls = 64;
 
 struct ChannelState {
   int index = 0;
@@ -93,6 +95,15 @@ class Engine {
   }
 
   Status Loop(std::vector<ChannelState>& channels);
+  // The straight path: a channel's steps in order, each finished at once (a send its queue takes
+  // whole, a receive whose message is whole in one slot by a few polls, a local step of one
+  // grain), without the bookkeeping of pending sends or turns of the progress loop, which are most
+  // of a small call's cost. The first step that cannot finish so is left to the progress loop,
+  // with nothing pending but the untaken rest of a send: the loop then runs as if from the start.
+  Status RunStraight(ChannelState& ch);
+  Status SendStraight(ChannelState& ch, Rank peer, const char* data, Bytes len, bool* whole);
+  Status ReceiveStraight(ChannelState& ch, const Step& step, bool* done);
+  Status CheckHeader(const Step& step, const transport::MessageHeader& hdr, Bytes total) const;
   void WithdrawReferences(std::vector<ChannelState>& channels, const Status& why);
   Status ProgressSends(ChannelState& ch, bool* progressed);
   // Pushes what is ready of `s`: copies into the queue, or references to large pieces. `one_piece`:
@@ -261,6 +272,108 @@ Status Engine::PairedCopy(ChannelState& ch, char* out, const void* data, Bytes n
   return Status::Ok();
 }
 
+Status Engine::CheckHeader(const Step& step, const transport::MessageHeader& hdr, Bytes total) const {
+  if (hdr.tag == params_.tag && hdr.msg_bytes == total) return Status::Ok();
+  return InvalidUsage(std::string(params_.what) + ": rank " + std::to_string(program_.rank) +
+                      " expected a " + std::to_string(total) + "-byte message of call tag " +
+                      std::to_string(params_.tag) + " from rank " + std::to_string(step.peer) +
+                      " but got " + std::to_string(hdr.msg_bytes) + " bytes of call tag " +
+                      std::to_string(hdr.tag) +
+                      " (ranks called different collectives, counts, types or roots?)");
+}
+
+Status Engine::RunStraight(ChannelState& ch) {
+  const std::vector<Step>& steps = *ch.steps;
+  while (ch.next < steps.size()) {
+    const Step& step = steps[ch.next];
+    bool finished = false;
+    switch (step.op) {
+      case OpCode::kSend: {
+        CHORUS_RETURN_IF_ERROR(SendStraight(ch, step.peer, Address(step.src), Length(step.src), &finished));
+        // A send its queue did not take whole is posted, and the step is done all the same.
+        ++ch.next;
+        if (!finished) return Status::Ok();
+        continue;
+      }
+      case OpCode::kRecv:
+      case OpCode::kRecvReduce:
+      case OpCode::kRecvReduceSend:
+      case OpCode::kRecvCopySend:
+        CHORUS_RETURN_IF_ERROR(ReceiveStraight(ch, step, &finished));
+        if (!finished) return Status::Ok();
+        ++ch.next;
+        if (step.op == OpCode::kRecvReduceSend || step.op == OpCode::kRecvCopySend) {
+          // The whole result is in place: forward it as a plain send.
+          CHORUS_RETURN_IF_ERROR(SendStraight(ch, step.send_peer, Address(step.dst), Length(step.dst), &finished));
+          if (!finished) return Status::Ok();
+        }
+        continue;
+      case OpCode::kCopy:
+      case OpCode::kLocalReduce: {
+        // One grain or less finishes in one go (nothing is pending that could block it).
+        if (Length(step.dst) > kLocalGrain - kLocalGrain % esize_) return Status::Ok();
+        bool progressed = false;
+        CHORUS_RETURN_IF_ERROR(ProgressStep(ch, &progressed, &finished));
+        if (!finished) return Status::Ok();
+        ++ch.next;
+        continue;
+      }
+      default:
+        return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+Status Engine::SendStraight(ChannelState& ch, Rank peer, const char* data, Bytes len, bool* whole) {
+  *whole = true;
+  if (len == 0) return Status::Ok();
+  transport::SendQueue* q = params_.conns->send_queue(peer, ch.index);
+  const Bytes ref_min = q->ref_min_bytes(data, len);
+  Bytes taken = 0;
+  // References need their tickets kept: the progress loop's business.
+  if (ref_min == 0 || len < ref_min) {
+    CHORUS_RETURN_IF_ERROR(q->TryPush(transport::MessageHeader{params_.tag, len}, data, len, &taken));
+    if (taken == len) return Status::Ok();
+  }
+  *whole = false;
+  ch.sends.push_back(PendingSend{q, peer, data, len, taken, len, ref_min});
+  ch.sends.back().released = taken;
+  return Status::Ok();
+}
+
+Status Engine::ReceiveStraight(ChannelState& ch, const Step& step, bool* done) {
+  *done = false;
+  const Bytes total = Length(step.dst);
+  if (total == 0) {
+    *done = true;
+    return Status::Ok();
+  }
+  transport::RecvQueue* q = params_.conns->recv_queue(step.peer, ch.index);
+  transport::MessageHeader hdr;
+  const void* data = nullptr;
+  Bytes n = 0;
+  // A peer that is running sends within a few polls; one that is not is waited for by the
+  // progress loop, which backs off, yields and watches the clock. No polling at all when ranks
+  // outnumber cores: the peer may need this very core.
+  const int polls = params_.backoff.spin_us > 0 ? kStraightPolls : 1;
+  for (int i = 0; i < polls && n == 0; ++i) CHORUS_RETURN_IF_ERROR(q->TryPeek(&hdr, &data, &n));
+  // Only a message whole in one slot: the progress loop takes pieces, references and forwards.
+  if (n == 0 || data == nullptr || n != total) return Status::Ok();
+  CHORUS_RETURN_IF_ERROR(CheckHeader(step, hdr, total));
+  char* dst = Address(step.dst);
+  const host::Store store = StoreFor(step);
+  if (step.op == OpCode::kRecvReduce || step.op == OpCode::kRecvReduceSend) {
+    host::Reduce(dst, Address(step.src), data, total / esize_, params_.dtype, redop_, store);
+  } else {
+    host::Copy(dst, data, total, store);
+  }
+  q->Consume(total);
+  if (step.finalize) Finalize(dst, total);
+  *done = true;
+  return Status::Ok();
+}
+
 Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progressed, bool* step_done) {
   const Bytes total = Length(step.dst);
   char* dst = Address(step.dst);
@@ -283,14 +396,7 @@ Status Engine::ProgressReceive(ChannelState& ch, const Step& step, bool* progres
     Bytes n = 0;
     CHORUS_RETURN_IF_ERROR(q->TryPeek(&hdr, &data, &n));
     if (n == 0) break;
-    if (hdr.tag != params_.tag || hdr.msg_bytes != total) {
-      return InvalidUsage(std::string(params_.what) + ": rank " + std::to_string(program_.rank) +
-                          " expected a " + std::to_string(total) + "-byte message of call tag " +
-                          std::to_string(params_.tag) + " from rank " + std::to_string(step.peer) +
-                          " but got " + std::to_string(hdr.msg_bytes) + " bytes of call tag " +
-                          std::to_string(hdr.tag) +
-                          " (ranks called different collectives, counts, types or roots?)");
-    }
+    CHORUS_RETURN_IF_ERROR(CheckHeader(step, hdr, total));
     n = std::min<Bytes>(n, total - ch.received);
     if (data == nullptr) n = std::min<Bytes>(n, src != nullptr ? kRefReduceGrain : kRefCopyGrain);
     n -= n % esize_;
@@ -472,7 +578,9 @@ Status Engine::CheckStuck(const std::vector<ChannelState>& all, size_t nchannels
 
 struct EngineScratch::Impl {
   std::vector<ChannelState> channels;
+  uint64_t straight_calls = 0;
 };
+uint64_t EngineScratch::straight_calls() const { return impl_->straight_calls; }
 EngineScratch::EngineScratch() : impl_(std::make_unique<Impl>()) {}
 EngineScratch::~EngineScratch() = default;
 
@@ -535,6 +643,10 @@ Status Engine::Loop(std::vector<ChannelState>& channels) {
     }
   }
   const size_t nchannels = program_.channels.size();
+  if (nchannels == 1) {
+    CHORUS_RETURN_IF_ERROR(RunStraight(channels[0]));
+    if (channels[0].done() && params_.scratch != nullptr) ++params_.scratch->impl()->straight_calls;
+  }
   // The timeout counts from the first idle check (a call busy moving data is not stuck), which
   // spares a small call reading the clock at all.
   Backoff backoff(params_.backoff);

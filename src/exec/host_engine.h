@@ -30,6 +30,8 @@ class EngineScratch {
   EngineScratch& operator=(const EngineScratch&) = delete;
   struct Impl;
   Impl* impl() { return impl_.get(); }
+  // Calls that ran every step on the straight path (no turn of the progress loop): for tests.
+  uint64_t straight_calls() const;
 
  private:
   std::unique_ptr<Impl> impl_;

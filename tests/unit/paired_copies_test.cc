@@ -6,13 +6,12 @@
 // between a peek and its consume, which only a paired copy does.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "exec/host_engine.h"
+#include "support/loopback.h"
 #include "support/test_support.h"
 #include "transports/shm/fifo.h"
 
@@ -66,39 +65,16 @@ class CountingRecv final : public transport::RecvQueue {
   Counts* c_;
 };
 
-// One rank, one channel, its FIFO to itself.
-class Loopback final : public transport::Connections {
+// The loopback FIFO seen through the counting wrappers.
+class Loopback final : public testing::Loopback {
  public:
   Loopback(const shm::FifoGeometry& g, shm::PushStores push)
-      : memory_(Zeroed(g.fifo_bytes())), writer_(memory_.get(), g), reader_(memory_.get(), g, 0, 0),
-        send_(&writer_, &counts), recv_(&reader_, &counts) {
-    writer_.SetPushStores(push, 0);
-  }
-  int channels() const override { return 1; }
+      : testing::Loopback(g, push), send_(writer(), &counts), recv_(reader(), &counts) {}
   transport::SendQueue* send_queue(Rank, int) override { return &send_; }
   transport::RecvQueue* recv_queue(Rank, int) override { return &recv_; }
-  Status PeerStatus(Rank) override { return Status::Ok(); }
-  bool PeerDead(Rank) override { return false; }
-  bool PeerFailed(Rank) override { return false; }
-  void DeclareFailed(const std::string&) override {}
-  void PostMailbox(uint64_t, const void*, size_t) override {}
-  bool ReadMailbox(Rank, uint64_t, void*, size_t) override { return false; }
   Counts counts;
 
  private:
-  struct Free {
-    void operator()(char* p) const { std::free(p); }
-  };
-  // Aligned as a shared-memory segment is (the FIFO's control lines are 64-byte aligned).
-  static std::unique_ptr<char, Free> Zeroed(size_t bytes) {
-    const size_t rounded = (bytes + 63) / 64 * 64;
-    char* p = static_cast<char*>(std::aligned_alloc(64, rounded));
-    if (p != nullptr) memset(p, 0, rounded);
-    return std::unique_ptr<char, Free>(p);
-  }
-  std::unique_ptr<char, Free> memory_;
-  shm::FifoWriter writer_;
-  shm::FifoReader reader_;
   CountingSend send_;
   CountingRecv recv_;
 };

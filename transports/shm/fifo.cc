@@ -110,6 +110,13 @@ Status FifoWriter::TryPush(const transport::MessageHeader& hdr, const void* data
     n -= k;
     *taken += k;
   }
+  // A small message's sender looks at tail after publishing, once the FIFO is half full by its
+  // last look: the load misses (the receiver wrote the line), and here it overlaps the wait for
+  // the peer's answer, where in Full() it would hold up every `slots`-th message by a cache-line
+  // transfer. Large messages keep to Full(), whose timed loads feed PeerDistance.
+  if (hdr.msg_bytes < kStreamedPushMinBytes && head_ - tail_cached_ >= (geo_.slots + 1) / 2) {
+    tail_cached_ = ctl()->tail.load(std::memory_order_acquire);
+  }
   return Status::Ok();
 }
 

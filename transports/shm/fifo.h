@@ -79,7 +79,7 @@ enum class PushStores {
 constexpr uint64_t kStreamedPushMinBytes = 4096;
 
 // The sender's view of a FIFO in a peer's segment.
-class FifoWriter final : public transport::SendQueue {
+class alignas(64) FifoWriter final : public transport::SendQueue {
  public:
   FifoWriter() = default;
   FifoWriter(void* base, const FifoGeometry& g) : base_(static_cast<char*>(base)), geo_(g) {}
@@ -137,7 +137,7 @@ class FifoWriter final : public transport::SendQueue {
 };
 
 // The receiver's view of a FIFO in its own segment.
-class FifoReader final : public transport::RecvQueue {
+class alignas(64) FifoReader final : public transport::RecvQueue {
  public:
   FifoReader() = default;
   // `sender_pid`: the writing rank's process, whose memory references point into.
