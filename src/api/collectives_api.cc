@@ -31,45 +31,49 @@ struct Checked {
   int rank = 0;
 };
 
+// The checks run on every call, so they are inlined into each entry point and a good argument
+// costs a compare; what went wrong is worded out of line, on the cold path.
+#define CHORUS_CHECK inline __attribute__((always_inline))
+[[gnu::cold, gnu::noinline]] Status Invalid(const char* fn, const std::string& what) {
+  return chorus::InvalidArgument(std::string(fn) + ": " + what);
+}
+
 // The checks common to every call: a live comm, a known type (and op), a CPU stream.
-Checked CheckCommon(chorusComm_t comm, const char* fn, int datatype, int op, bool needs_op,
-                    chorusStream_t stream) {
+CHORUS_CHECK Checked CheckCommon(chorusComm_t comm, const char* fn, int datatype, int op, bool needs_op,
+                                 chorusStream_t stream) {
   Checked c;
   c.status = chorus::api::CheckComm(comm, fn);
   if (!c.status.ok()) return c;
   c.nranks = comm->impl->size();
   c.rank = comm->impl->rank();
   if (datatype < 0 || datatype >= chorusNumTypes) {
-    c.status = chorus::InvalidArgument(std::string(fn) + ": invalid datatype " + std::to_string(datatype));
+    c.status = Invalid(fn, "invalid datatype " + std::to_string(datatype));
   } else if (needs_op && (op < 0 || op >= chorusNumOps)) {
-    c.status = chorus::InvalidArgument(std::string(fn) + ": invalid reduction op " + std::to_string(op));
+    c.status = Invalid(fn, "invalid reduction op " + std::to_string(op));
   } else if (stream != nullptr) {
-    c.status = chorus::InvalidArgument(std::string(fn) +
-                                       ": stream must be NULL on a CPU communicator (calls complete before returning)");
+    c.status = Invalid(fn, "stream must be NULL on a CPU communicator (calls complete before returning)");
   }
   return c;
 }
 
-Status CheckBuffer(const char* fn, const char* which, const void* p, Count count) {
-  if (p == nullptr && count > 0) return chorus::InvalidArgument(std::string(fn) + ": " + which + " is NULL");
+CHORUS_CHECK Status CheckBuffer(const char* fn, const char* which, const void* p, Count count) {
+  if (p == nullptr && count > 0) return Invalid(fn, std::string(which) + " is NULL");
   return Status::Ok();
 }
 
-Status CheckRank(const char* fn, const char* which, int r, int nranks) {
+CHORUS_CHECK Status CheckRank(const char* fn, const char* which, int r, int nranks) {
   if (r < 0 || r >= nranks) {
-    return chorus::InvalidArgument(std::string(fn) + ": " + which + " " + std::to_string(r) +
-                                   " is outside [0, " + std::to_string(nranks) + ")");
+    return Invalid(fn, std::string(which) + " " + std::to_string(r) + " is outside [0, " + std::to_string(nranks) + ")");
   }
   return Status::Ok();
 }
 
 // Input and output must be identical (in place), or not overlap at all.
-Status CheckAliasing(const char* fn, const void* in, size_t in_bytes, const void* in_place_at,
-                     const void* out, size_t out_bytes) {
+CHORUS_CHECK Status CheckAliasing(const char* fn, const void* in, size_t in_bytes, const void* in_place_at,
+                                  const void* out, size_t out_bytes) {
   if (in == nullptr || out == nullptr || in == in_place_at) return Status::Ok();
   if (Overlap(in, in_bytes, out, out_bytes)) {
-    return chorus::InvalidArgument(std::string(fn) +
-                                   ": send and receive buffers overlap without being the documented in-place layout");
+    return Invalid(fn, "send and receive buffers overlap without being the documented in-place layout");
   }
   return Status::Ok();
 }

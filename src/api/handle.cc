@@ -214,12 +214,9 @@ Status Acquire(chorusComm* comm, const char* fn) {
 
 void Release(chorusComm* comm) { comm->impl->active_calls().fetch_sub(1); }
 
-Status CheckComm(const chorusComm* comm, const char* fn) {
+Status CommNotLive(const chorusComm* comm, const char* fn) {
   if (comm == nullptr) return InvalidArgument(std::string(fn) + ": comm is NULL");
-  if (!IsLive(comm)) {
-    return InvalidUsage(std::string(fn) + ": comm is not a live communicator (destroyed or never created)");
-  }
-  return Status::Ok();
+  return InvalidUsage(std::string(fn) + ": comm is not a live communicator (destroyed or never created)");
 }
 
 }  // namespace chorus::api

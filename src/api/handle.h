@@ -44,7 +44,12 @@ void ReleaseCall(chorusComm* comm, bool marked);
 // After UnregisterHandle, before freeing: waits until no thread is inside a marked call on `comm`.
 void WaitForCalls(const chorusComm* comm);
 
+// Why `comm` cannot be used (null, or not live): the cold half of CheckComm.
+[[gnu::cold]] Status CommNotLive(const chorusComm* comm, const char* fn);
 // Validates a handle: null -> InvalidArgument; destroyed -> InvalidUsage.
-Status CheckComm(const chorusComm* comm, const char* fn);
+inline Status CheckComm(const chorusComm* comm, const char* fn) {
+  if (comm == nullptr || !IsLive(comm)) return CommNotLive(comm, fn);
+  return Status::Ok();
+}
 
 }  // namespace chorus::api
