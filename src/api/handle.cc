@@ -42,7 +42,13 @@ __attribute__((tls_model("initial-exec"))) thread_local LiveCache live_cache;
 // a line another core holds is still pending (the FIFO's tail). membarrier(PRIVATE_EXPEDITED) lets
 // the rare side impose the fence on every running thread of the process instead, so the call needs
 // only a compiler barrier. Registered with the first handle, before any handle exists to be called
-// or destroyed; without the system call (or under TSan, which cannot see it) both sides fence.
+// or destroyed (registration survives fork); without the system call both sides fence. TSan
+// models neither membarrier nor fences: there the store and the load are seq_cst themselves.
+#if defined(__SANITIZE_THREAD__)
+constexpr std::memory_order kMarkOrder = std::memory_order_seq_cst;
+#else
+constexpr std::memory_order kMarkOrder = std::memory_order_relaxed;
+#endif
 std::atomic<bool> asymmetric_fences{false};
 
 void EnableAsymmetricFences() {
@@ -57,21 +63,25 @@ void EnableAsymmetricFences() {
 }
 
 inline void CallSideFence() {
+#if !defined(__SANITIZE_THREAD__)
   if (asymmetric_fences.load(std::memory_order_relaxed)) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   } else {
     std::atomic_thread_fence(std::memory_order_seq_cst);
   }
+#endif
 }
 
 void DestroySideFence() {
-#if !defined(__SANITIZE_THREAD__) && defined(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
+#if !defined(__SANITIZE_THREAD__)
+#if defined(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
   if (asymmetric_fences.load(std::memory_order_acquire) &&
       syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) {
     return;
   }
 #endif
   std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
 }
 
 // The communicator this thread is inside a call of, through the fast path (AcquireCall), on a
@@ -159,9 +169,9 @@ Status AcquireCall(chorusComm* comm, const char* fn, bool* marked) {
     // bumps the epoch before it scans the markers, so it either is seen here or sees the mark.
     CallMarker* m = ThisThreadsMarker();
     if (m == nullptr) return Acquire(comm, fn);
-    m->comm.store(comm, std::memory_order_relaxed);
+    m->comm.store(comm, kMarkOrder);
     CallSideFence();
-    if (live_cache.epoch == registry_epoch.load(std::memory_order_relaxed) &&
+    if (live_cache.epoch == registry_epoch.load(kMarkOrder) &&
         comm->init_done.load(std::memory_order_acquire) && comm->init_status.ok()) {
       *marked = true;
       return Status::Ok();
