@@ -11,8 +11,19 @@ struct GroupState {
   std::vector<std::pair<chorusComm*, CommOp>> queued;
   // One communicator's batch: reused, so that a loop of small groups allocates nothing.
   std::vector<CommOp> single;
+  ~GroupState();
 };
-__attribute__((tls_model("initial-exec"))) thread_local GroupState group;
+// The queue is reached through a plain pointer: a thread_local with a constructor is reached
+// through its initialisation guard, which costs a call to __tls_get_addr on every access (a
+// twentieth of a grouped send and receive). The state itself is built on the thread's first group.
+__attribute__((tls_model("initial-exec"))) thread_local GroupState* group_state = nullptr;
+GroupState::~GroupState() { group_state = nullptr; }
+[[gnu::noinline]] GroupState& FirstGroup() {
+  thread_local GroupState state;  // destroyed at the thread's exit
+  group_state = &state;
+  return state;
+}
+inline GroupState& Group() { return group_state != nullptr ? *group_state : FirstGroup(); }
 // Apart from the queue: a plain int needs no per-access initialisation check, and every call
 // outside a group reads it.
 __attribute__((tls_model("initial-exec"))) thread_local int group_depth = 0;
@@ -32,7 +43,7 @@ Status RunBatch(chorusComm* comm, const std::vector<CommOp>& ops) {
 
 bool InGroup() { return group_depth > 0; }
 
-void Enqueue(chorusComm* comm, const CommOp& op) { group.queued.emplace_back(comm, op); }
+void Enqueue(chorusComm* comm, const CommOp& op) { Group().queued.emplace_back(comm, op); }
 
 chorusResult_t Submit(chorusComm* comm, const CommOp& op) {
   if (InGroup()) {
@@ -58,8 +69,8 @@ chorusResult_t chorusGroupStart(void) {
 }
 
 chorusResult_t chorusGroupEnd(void) {
-  using chorus::api::group;
   using chorus::api::group_depth;
+  chorus::api::GroupState& group = chorus::api::Group();
   if (group_depth == 0) {
     return chorus::api::Report(nullptr, chorus::InvalidUsage("chorusGroupEnd without chorusGroupStart"));
   }
