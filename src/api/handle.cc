@@ -1,6 +1,7 @@
 #include "api/handle.h"
 
 #include <linux/membarrier.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -72,15 +73,35 @@ inline void CallSideFence() {
 #endif
 }
 
+#if !defined(__SANITIZE_THREAD__) && defined(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
+// A full barrier on every CPU that runs a thread of this process, without membarrier: taking
+// write permission away from a page those threads have mapped makes the kernel shoot down their
+// TLB entries, an interrupt that serialises each of those CPUs.
+void ProtectionChangeBarrier() {
+  static std::mutex mu;
+  static char* page = [] {
+    void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+  }();
+  std::lock_guard<std::mutex> lock(mu);
+  if (page == nullptr || mprotect(page, 4096, PROT_READ | PROT_WRITE) != 0) return;
+  *static_cast<volatile char*>(page) = 0;  // present and writable in this CPU's TLB
+  (void)mprotect(page, 4096, PROT_READ);
+}
+#endif
+
 void DestroySideFence() {
 #if !defined(__SANITIZE_THREAD__)
-#if defined(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
-  if (asymmetric_fences.load(std::memory_order_acquire) &&
-      syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) {
-    return;
-  }
-#endif
   std::atomic_thread_fence(std::memory_order_seq_cst);
+#if defined(MEMBARRIER_CMD_PRIVATE_EXPEDITED)
+  if (!asymmetric_fences.load(std::memory_order_acquire)) return;
+  // Calls fence with a compiler barrier only: this side must reach every running thread. The
+  // system call can fail for want of memory; try again, then fall back to a page-protection change.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
+  }
+  ProtectionChangeBarrier();
+#endif
 #endif
 }
 
