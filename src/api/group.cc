@@ -1,5 +1,6 @@
 #include "api/group.h"
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -7,10 +8,12 @@
 namespace chorus::api {
 
 namespace {
+// The queued operations and, at the same index, their communicators: a group on one communicator
+// (the common case) runs `ops` as its batch, and both are kept across groups, so that a loop of
+// small groups copies and allocates nothing.
 struct GroupState {
-  std::vector<std::pair<chorusComm*, CommOp>> queued;
-  // One communicator's batch: reused, so that a loop of small groups allocates nothing.
-  std::vector<CommOp> single;
+  std::vector<CommOp> ops;
+  std::vector<chorusComm*> comms;
   ~GroupState();
 };
 // The queue is reached through a plain pointer: a thread_local with a constructor is reached
@@ -52,9 +55,9 @@ inline T Alone(const T& v) {
   return x;
 }
 
-// Field by field: an operation is built one store per field (on the caller's stack, or by the
-// previous copy), and a plain copy's wider loads spanning two of those stores wait for them to
-// reach the cache (no store forwarding): a tenth of a grouped send and receive.
+// Field by field: the caller built the operation on its stack one store per field, and a plain
+// copy's wider loads spanning two of those stores wait for them to reach the cache (no store
+// forwarding): a tenth of a grouped send and receive.
 void CopyOp(const CommOp& op, CommOp* d) {
   d->coll = Alone(op.coll);
   d->sendbuff = Alone(op.sendbuff);
@@ -68,9 +71,9 @@ void CopyOp(const CommOp& op, CommOp* d) {
 }  // namespace
 
 void Enqueue(chorusComm* comm, const CommOp& op) {
-  auto& [to, d] = Group().queued.emplace_back();
-  to = comm;
-  CopyOp(op, &d);
+  GroupState& g = Group();
+  CopyOp(op, &g.ops.emplace_back());
+  g.comms.push_back(comm);
 }
 
 chorusResult_t Submit(chorusComm* comm, const CommOp& op) {
@@ -103,42 +106,36 @@ chorusResult_t chorusGroupEnd(void) {
     return chorus::api::Report(nullptr, chorus::InvalidUsage("chorusGroupEnd without chorusGroupStart"));
   }
   if (--group_depth > 0) return chorusSuccess;
-  bool one_comm = true;
-  for (const auto& q : group.queued) one_comm = one_comm && q.first == group.queued.front().first;
-  if (one_comm) {
-    if (group.queued.empty()) return chorusSuccess;
-    chorusComm* comm = group.queued.front().first;
-    group.single.clear();
-    for (const auto& q : group.queued) chorus::api::CopyOp(q.second, &group.single.emplace_back());
-    group.queued.clear();
-    const chorus::Status st = chorus::api::RunBatch(comm, group.single);
+  std::vector<chorusComm*>& comms = group.comms;
+  std::vector<chorus::CommOp>& ops = group.ops;
+  if (std::all_of(comms.begin(), comms.end(), [&](chorusComm* c) { return c == comms.front(); })) {
+    if (ops.empty()) return chorusSuccess;
+    const chorus::Status st = chorus::api::RunBatch(comms.front(), ops);
+    ops.clear();
+    comms.clear();
     return st.ok() ? chorusSuccess : chorus::api::Report(nullptr, st);
   }
-  auto queued = std::move(group.queued);
-  group.queued.clear();
   // One batch per communicator, in issue order.
   std::vector<std::pair<chorusComm*, std::vector<chorus::CommOp>>> batches;
-  for (auto& [comm, op] : queued) {
+  for (size_t i = 0; i < ops.size(); ++i) {
     auto it = batches.begin();
-    while (it != batches.end() && it->first != comm) ++it;
+    while (it != batches.end() && it->first != comms[i]) ++it;
     if (it == batches.end()) {
-      batches.emplace_back(comm, std::vector<chorus::CommOp>{});
+      batches.emplace_back(comms[i], std::vector<chorus::CommOp>{});
       it = batches.end() - 1;
     }
-    it->second.push_back(op);
+    it->second.push_back(ops[i]);
   }
+  ops.clear();
+  comms.clear();
+  // Several communicators of this process (ranks as threads, chorusCommInitAll): each batch
+  // blocks until its peers join, so they must run concurrently.
   std::vector<chorus::Status> results(batches.size());
-  if (batches.size() == 1) {
-    results[0] = chorus::api::RunBatch(batches[0].first, batches[0].second);
-  } else {
-    // Several communicators of this process (ranks as threads, chorusCommInitAll): each batch
-    // blocks until its peers join, so they must run concurrently.
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < batches.size(); ++i) {
-      threads.emplace_back([&, i] { results[i] = chorus::api::RunBatch(batches[i].first, batches[i].second); });
-    }
-    for (auto& t : threads) t.join();
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = chorus::api::RunBatch(batches[i].first, batches[i].second); });
   }
+  for (auto& t : threads) t.join();
   for (const auto& st : results) {
     if (!st.ok()) return chorus::api::Report(nullptr, st);
   }

@@ -337,8 +337,8 @@ Status Engine::SendStraight(ChannelState& ch, Rank peer, const char* data, Bytes
     if (taken == len) return Status::Ok();
   }
   *whole = false;
-  ch.sends.push_back(PendingSend{q, peer, data, len, taken, len, ref_min});
-  ch.sends.back().released = taken;
+  PostSend(ch, peer, data, len, len);
+  ch.sends.back().sent = ch.sends.back().released = taken;
   return Status::Ok();
 }
 
