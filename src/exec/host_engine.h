@@ -32,6 +32,8 @@ class EngineScratch {
   Impl* impl() { return impl_.get(); }
   // Calls that ran every step on the straight path (no turn of the progress loop): for tests.
   uint64_t straight_calls() const;
+  // Copy steps done by the pending send of the same bytes, piece by piece as it pushed: for tests.
+  uint64_t ridden_copies() const;
 
  private:
   std::unique_ptr<Impl> impl_;

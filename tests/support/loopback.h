@@ -2,10 +2,13 @@
 // which the host engine has a send and a receive pending together, with no second rank to start.
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "algorithms/schedule.h"
 #include "transports/shm/fifo.h"
 #include "transports/transport.h"
 
@@ -34,5 +37,24 @@ class Loopback : public transport::Connections {
   shm::FifoWriter writer_;
   shm::FifoReader reader_;
 };
+
+// One-channel programs on a loopback, addressing memory absolutely (a Slice's offset is an
+// address; elements are bytes).
+sched::Slice AbsoluteSlice(const void* p, size_t n);
+sched::Step SendStep(const void* p, size_t n);
+// op is one of the receives; src is the operand of a reduction (unused otherwise).
+sched::Step RecvStep(sched::OpCode op, const void* src, void* dst, size_t n);
+sched::Step CopyStep(const void* src, void* dst, size_t n);
+
+struct LoopbackOutcome {
+  Status status;
+  uint64_t straight = 0;  // calls the engine finished on the straight path
+  uint64_t ridden = 0;    // copies done by a pending send of the same bytes
+};
+// Runs `steps` as rank 0 of one rank (every peer is 0) over `conns`, bytes as uint8 sums.
+LoopbackOutcome RunOnLoopback(Loopback* conns, std::vector<sched::Step> steps, int64_t timeout_ms = 20000,
+                              uint64_t spin_us = 200);
+
+std::vector<unsigned char> RandomBytes(size_t n, uint64_t seed);
 
 }  // namespace chorus::testing

@@ -14,60 +14,16 @@
 namespace chorus::exec {
 namespace {
 
-using sched::Buffer;
 using sched::OpCode;
-using sched::Slice;
 using sched::Step;
+using testing::Loopback;
 
-Slice At(const void* p, size_t n) { return Slice{Buffer::kInput, reinterpret_cast<uintptr_t>(p), n}; }
-
-Step Send(const void* p, size_t n) {
-  Step s;
-  s.op = OpCode::kSend;
-  s.peer = 0;
-  s.src = At(p, n);
-  return s;
+testing::LoopbackOutcome Execute(Loopback* conns, std::vector<Step> steps, int64_t timeout_ms = 20000, uint64_t spin_us = 200) {
+  return testing::RunOnLoopback(conns, std::move(steps), timeout_ms, spin_us);
 }
-
-Step Recv(OpCode op, const void* src, void* dst, size_t n) {
-  Step s;
-  s.op = op;
-  s.peer = 0;
-  s.src = At(src, n);
-  s.dst = At(dst, n);
-  return s;
-}
-
-struct Outcome {
-  Status status;
-  uint64_t straight = 0;  // calls the engine finished on the straight path
-};
-
-Outcome Execute(testing::Loopback* conns, std::vector<Step> steps, int64_t timeout_ms = 20000, uint64_t spin_us = 200) {
-  sched::RankProgram program;
-  program.channels.resize(1);
-  program.channels[0].steps = std::move(steps);
-  ExecBuffers buffers;  // absolute addresses
-  EngineScratch scratch;
-  ExecParams params;
-  params.dtype = DataType::kUint8;
-  params.tag = 0x20;
-  params.conns = conns;
-  params.timeout_ms = timeout_ms;
-  params.scratch = &scratch;
-  params.backoff.spin_us = spin_us;
-  Outcome r;
-  r.status = exec::Execute(program, buffers, params);
-  r.straight = scratch.straight_calls();
-  return r;
-}
-
-std::vector<unsigned char> Random(size_t n, uint64_t seed) {
-  std::vector<unsigned char> v(n);
-  testing::Rng rng(seed);
-  for (auto& b : v) b = static_cast<unsigned char>(rng.Next());
-  return v;
-}
+const auto Send = testing::SendStep;
+const auto Recv = testing::RecvStep;
+const auto Random = testing::RandomBytes;
 
 TEST(StraightPath, SmallExchangesFinishOnIt) {
   // Inline pieces (<= 32 bytes), a piece in the slot's body, a whole slot; with and without
@@ -77,7 +33,7 @@ TEST(StraightPath, SmallExchangesFinishOnIt) {
     for (size_t n : {size_t{1}, size_t{8}, size_t{32}, size_t{33}, size_t{8192}}) {
       const auto src = Random(n, n);
       std::vector<unsigned char> dst(n, 0);
-      const Outcome r = Execute(&conns, {Send(src.data(), n), Recv(OpCode::kRecv, nullptr, dst.data(), n)}, 20000, spin_us);
+      const testing::LoopbackOutcome r = Execute(&conns, {Send(src.data(), n), Recv(OpCode::kRecv, nullptr, dst.data(), n)}, 20000, spin_us);
       ASSERT_TRUE(r.status.ok()) << r.status.message();
       EXPECT_EQ(dst, src) << n << " bytes";
       EXPECT_EQ(r.straight, 1u) << n << " bytes, spin " << spin_us;
@@ -92,7 +48,7 @@ TEST(StraightPath, ReducesAndForwardsOnIt) {
   std::vector<unsigned char> a = {1, 2, 250}, mine = {10, 20, 10}, b(3, 0), c(3, 0);
   Step fused = Recv(OpCode::kRecvReduceSend, mine.data(), b.data(), a.size());
   fused.send_peer = 0;
-  const Outcome r = Execute(&conns, {Send(a.data(), a.size()), fused, Recv(OpCode::kRecv, nullptr, c.data(), c.size())});
+  const testing::LoopbackOutcome r = Execute(&conns, {Send(a.data(), a.size()), fused, Recv(OpCode::kRecv, nullptr, c.data(), c.size())});
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(r.straight, 1u);
   EXPECT_EQ(b, (std::vector<unsigned char>{11, 22, 4}));
@@ -106,7 +62,7 @@ TEST(StraightPath, HandsOverWhatCannotFinishAtOnceAndKeepsEveryByte) {
   for (size_t n : {size_t{8192 * 4 + 100}, size_t{1} << 20, size_t{8193}}) {
     const auto src = Random(n, n + 1);
     std::vector<unsigned char> dst(n, 0);
-    const Outcome r = Execute(&conns, {Send(src.data(), n), Recv(OpCode::kRecv, nullptr, dst.data(), n)});
+    const testing::LoopbackOutcome r = Execute(&conns, {Send(src.data(), n), Recv(OpCode::kRecv, nullptr, dst.data(), n)});
     ASSERT_TRUE(r.status.ok()) << r.status.message();
     EXPECT_EQ(dst, src) << n << " bytes";
     EXPECT_EQ(r.straight, 0u) << n << " bytes";
@@ -120,7 +76,7 @@ TEST(StraightPath, HandsOverMidProgram) {
   const size_t big = 8192 * 5 + 7;
   const auto small = Random(8, 5), large = Random(big, 6);
   std::vector<unsigned char> got_small(8, 0), got_large(big, 0);
-  const Outcome r = Execute(&conns, {Send(small.data(), 8), Send(large.data(), big),
+  const testing::LoopbackOutcome r = Execute(&conns, {Send(small.data(), 8), Send(large.data(), big),
                                      Recv(OpCode::kRecv, nullptr, got_small.data(), 8),
                                      Recv(OpCode::kRecv, nullptr, got_large.data(), big)});
   ASSERT_TRUE(r.status.ok()) << r.status.message();
@@ -133,7 +89,7 @@ TEST(StraightPath, AMismatchedMessageIsTheSameError) {
   testing::Loopback conns(shm::FifoGeometry{4, 8192}, shm::PushStores::kAuto);
   const auto src = Random(8, 3);
   std::vector<unsigned char> dst(16, 0);
-  const Outcome r = Execute(&conns, {Send(src.data(), 8), Recv(OpCode::kRecv, nullptr, dst.data(), 16)});
+  const testing::LoopbackOutcome r = Execute(&conns, {Send(src.data(), 8), Recv(OpCode::kRecv, nullptr, dst.data(), 16)});
   EXPECT_EQ(r.status.code(), chorusInvalidUsage);
   EXPECT_NE(r.status.message().find("expected a 16-byte message"), std::string::npos) << r.status.message();
 }
@@ -143,7 +99,7 @@ TEST(StraightPath, AMessageThatNeverComesTimesOut) {
   // clock: a clear timeout, not a hang.
   testing::Loopback conns(shm::FifoGeometry{4, 8192}, shm::PushStores::kAuto);
   std::vector<unsigned char> dst(8, 0);
-  const Outcome r = Execute(&conns, {Recv(OpCode::kRecv, nullptr, dst.data(), 8)}, 50);
+  const testing::LoopbackOutcome r = Execute(&conns, {Recv(OpCode::kRecv, nullptr, dst.data(), 8)}, 50);
   EXPECT_EQ(r.status.code(), chorusTimeout) << r.status.message();
   EXPECT_NE(r.status.message().find("receiving from rank 0"), std::string::npos) << r.status.message();
   EXPECT_EQ(r.straight, 0u);
