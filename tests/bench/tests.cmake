@@ -18,3 +18,17 @@ if(TARGET chorus_bench_common)
     endforeach()
   endif()
 endif()
+
+# The micro-benchmarks run once, briefly, so that a kernel or a generator that stops working fails
+# a test (chorus-micro-schedule exits 1 when any case reports an error); their timings are not
+# checked here (docs/benchmarks.md).
+if(TARGET chorus-micro-schedule)
+  add_test(NAME MicroSchedule.EveryCaseBuilds
+           COMMAND chorus-micro-schedule --benchmark_min_time=0.001 --benchmark_format=console)
+  set_tests_properties(MicroSchedule.EveryCaseBuilds PROPERTIES TIMEOUT 300)
+endif()
+if(TARGET chorus-micro-reduce)
+  add_test(NAME MicroReduce.Float32Runs
+           COMMAND chorus-micro-reduce --benchmark_min_time=0.001 --benchmark_filter=/float32/sum/1MiB)
+  set_tests_properties(MicroReduce.Float32Runs PROPERTIES TIMEOUT 300)
+endif()
