@@ -8,8 +8,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
+#include <thread>
 
 #include "chorus-bench/channel.h"
 #include "chorus-bench/progress.h"
@@ -246,9 +248,13 @@ int Coordinate(const Options& o, int nranks, RunInfo info, std::vector<Group> gr
 
   const std::vector<Case> cases = MakeCases(o.coll, o.dtypes, o.ops, o.root, SizeSweep(o.sweep), nranks);
   Progress progress(o.progress, static_cast<int>(cases.size()));
+  // Tests only: a pause before each case, so that a short sweep can stand for a long one.
+  const char* delay_env = std::getenv("CHORUS_BENCH_CASE_DELAY_MS");
+  const int case_delay_ms = delay_env != nullptr ? std::atoi(delay_env) : 0;
   std::set<std::string> noted;
   for (const Case& c : cases) {
     if (g_interrupted) break;
+    if (case_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(case_delay_ms));
     std::vector<std::size_t> order(live.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     if (c.index % 2 == 1) std::reverse(order.begin(), order.end());

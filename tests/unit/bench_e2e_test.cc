@@ -142,6 +142,57 @@ TEST_F(BenchE2E, JsonAndCsvFiles) {
   RemoveTree(dir);
 }
 
+TEST_F(BenchE2E, ProgressLineOnlyWhenAskedOrOnATerminal) {
+  // Exec's stderr is a pipe: automatic progress stays off, so logs and scripts get the table alone.
+  const std::vector<std::string> base = {bench_, "allgather", "--threads", "2", "-b", "1K", "-e", "4K", "-n", "2", "-w", "1"};
+  const Result quiet = Exec(base);
+  ASSERT_EQ(quiet.code, 0) << quiet.out;
+  EXPECT_EQ(quiet.out.find("\033[K"), std::string::npos) << quiet.out;
+  std::vector<std::string> asked = base;
+  asked.insert(asked.end(), {"--progress", "1"});
+  const Result shown = Exec(asked);
+  ASSERT_EQ(shown.code, 0) << shown.out;
+  EXPECT_NE(shown.out.find("\r\033[K[0/3] "), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("\r\033[K[2/3] "), std::string::npos) << shown.out;
+}
+
+TEST_F(BenchE2E, ProgressOnATerminalWaitsForALongSweep) {
+  // script(1) gives the run a terminal; the sweep takes well under kAutoDelay, so no line is drawn,
+  // and one that lasts longer is drawn (a case sleeps through CHORUS_BENCH_CASE_DELAY_MS).
+  if (system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1) for a terminal";
+  const std::string cmd = ShellJoin({bench_, "allgather", "--threads", "2", "-b", "1K", "-e", "4K", "-n", "2", "-w", "1"});
+  const Result short_run = Exec({"script", "-qec", cmd, "/dev/null"});
+  ASSERT_EQ(short_run.code, 0) << short_run.out;
+  EXPECT_NE(short_run.out.find("4096"), std::string::npos) << short_run.out;
+  EXPECT_EQ(short_run.out.find("\033[K"), std::string::npos) << short_run.out;
+  const Result long_run = Exec({"script", "-qec", cmd, "/dev/null"}, "CHORUS_BENCH_CASE_DELAY_MS=1200");
+  ASSERT_EQ(long_run.code, 0) << long_run.out;
+  EXPECT_NE(long_run.out.find("\033[K[2/3] "), std::string::npos) << long_run.out;
+  EXPECT_EQ(long_run.out.find("\033[K[0/3] "), std::string::npos) << long_run.out;
+}
+
+TEST_F(BenchE2E, PlotWritesAPng) {
+  if (system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") != 0 &&
+      system("python3 -c 'import matplotlib' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "no python3 with matplotlib";
+  }
+  std::string err;
+  const std::string dir = MakeTempDir("bench-e2e-", &err);
+  ASSERT_FALSE(dir.empty()) << err;
+  const std::string png = dir + "/busbw.png";
+  const Result r = Exec({bench_, "allreduce", "--ranks", "2", "-b", "8", "-e", "64K", "-f", "8", "-n", "2", "-w", "1",
+                        "--baseline", "floor", "--plot", png});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("# Plot written to " + png), std::string::npos) << r.out;
+  std::ifstream f(png, std::ios::binary);
+  char magic[8] = {};
+  f.read(magic, sizeof magic);
+  EXPECT_EQ(std::string(magic, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  f.seekg(0, std::ios::end);
+  EXPECT_GT(f.tellg(), 2000) << "a PNG with axes and two lines is not this small";
+  RemoveTree(dir);
+}
+
 TEST_F(BenchE2E, AlgorithmsSideBySide) {
   const Result r = Exec({bench_, "allreduce", "--threads", "2", "-b", "1K", "-e", "4K", "-n", "2", "-w", "1", "--algo",
                         "all", "--algo-list", "ring,no_such_algorithm"});
