@@ -118,12 +118,6 @@ void BM_Choose(benchmark::State& state, sched::CollArgs args) {
   state.SetLabel(picked);
 }
 
-std::string SizeName(Bytes size) {
-  if (size >= (Bytes{1} << 20)) return std::to_string(size >> 20) + "MiB";
-  if (size >= (Bytes{1} << 10)) return std::to_string(size >> 10) + "KiB";
-  return std::to_string(size) + "B";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,7 +151,7 @@ int main(int argc, char** argv) {
     for (int n : kChooseRanks) {
       for (Bytes size : {Bytes{8} << 10, kBig}) {
         const std::string name =
-            std::string("choose/") + chorus::Name(coll) + "/" + std::to_string(n) + "/" + SizeName(size);
+            std::string("choose/") + chorus::Name(coll) + "/" + std::to_string(n) + "/" + tune::FormatBytes(static_cast<double>(size));
         benchmark::RegisterBenchmark(name.c_str(), BM_Choose, ArgsFor(coll, n, size))->Unit(benchmark::kMillisecond);
       }
     }

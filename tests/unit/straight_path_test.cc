@@ -18,12 +18,10 @@ using sched::OpCode;
 using sched::Step;
 using testing::Loopback;
 
-testing::LoopbackOutcome Execute(Loopback* conns, std::vector<Step> steps, int64_t timeout_ms = 20000, uint64_t spin_us = 200) {
-  return testing::RunOnLoopback(conns, std::move(steps), timeout_ms, spin_us);
-}
-const auto Send = testing::SendStep;
-const auto Recv = testing::RecvStep;
-const auto Random = testing::RandomBytes;
+using testing::RandomBytes;
+using testing::RecvStep;
+using testing::RunOnLoopback;
+using testing::SendStep;
 
 TEST(StraightPath, SmallExchangesFinishOnIt) {
   // Inline pieces (<= 32 bytes), a piece in the slot's body, a whole slot; with and without
@@ -31,9 +29,9 @@ TEST(StraightPath, SmallExchangesFinishOnIt) {
   for (uint64_t spin_us : {uint64_t{200}, uint64_t{0}}) {
     testing::Loopback conns(shm::FifoGeometry{4, 8192}, shm::PushStores::kAuto);
     for (size_t n : {size_t{1}, size_t{8}, size_t{32}, size_t{33}, size_t{8192}}) {
-      const auto src = Random(n, n);
+      const auto src = RandomBytes(n, n);
       std::vector<unsigned char> dst(n, 0);
-      const testing::LoopbackOutcome r = Execute(&conns, {Send(src.data(), n), Recv(OpCode::kRecv, nullptr, dst.data(), n)}, 20000, spin_us);
+      const auto r = RunOnLoopback(&conns, {SendStep(src.data(), n), RecvStep(OpCode::kRecv, nullptr, dst.data(), n)}, 20000, spin_us);
       ASSERT_TRUE(r.status.ok()) << r.status.message();
       EXPECT_EQ(dst, src) << n << " bytes";
       EXPECT_EQ(r.straight, 1u) << n << " bytes, spin " << spin_us;
@@ -46,9 +44,9 @@ TEST(StraightPath, ReducesAndForwardsOnIt) {
   // address memory absolutely, where offsets count elements of one byte.)
   testing::Loopback conns(shm::FifoGeometry{4, 8192}, shm::PushStores::kAuto);
   std::vector<unsigned char> a = {1, 2, 250}, mine = {10, 20, 10}, b(3, 0), c(3, 0);
-  Step fused = Recv(OpCode::kRecvReduceSend, mine.data(), b.data(), a.size());
+  Step fused = RecvStep(OpCode::kRecvReduceSend, mine.data(), b.data(), a.size());
   fused.send_peer = 0;
-  const testing::LoopbackOutcome r = Execute(&conns, {Send(a.data(), a.size()), fused, Recv(OpCode::kRecv, nullptr, c.data(), c.size())});
+  const auto r = RunOnLoopback(&conns, {SendStep(a.data(), a.size()), fused, RecvStep(OpCode::kRecv, nullptr, c.data(), c.size())});
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(r.straight, 1u);
   EXPECT_EQ(b, (std::vector<unsigned char>{11, 22, 4}));
@@ -60,9 +58,9 @@ TEST(StraightPath, HandsOverWhatCannotFinishAtOnceAndKeepsEveryByte) {
   // slots in pieces: both finish in the progress loop, intact.
   testing::Loopback conns(shm::FifoGeometry{4, 8192}, shm::PushStores::kAuto);
   for (size_t n : {size_t{8192 * 4 + 100}, size_t{1} << 20, size_t{8193}}) {
-    const auto src = Random(n, n + 1);
+    const auto src = RandomBytes(n, n + 1);
     std::vector<unsigned char> dst(n, 0);
-    const testing::LoopbackOutcome r = Execute(&conns, {Send(src.data(), n), Recv(OpCode::kRecv, nullptr, dst.data(), n)});
+    const auto r = RunOnLoopback(&conns, {SendStep(src.data(), n), RecvStep(OpCode::kRecv, nullptr, dst.data(), n)});
     ASSERT_TRUE(r.status.ok()) << r.status.message();
     EXPECT_EQ(dst, src) << n << " bytes";
     EXPECT_EQ(r.straight, 0u) << n << " bytes";
@@ -74,11 +72,11 @@ TEST(StraightPath, HandsOverMidProgram) {
   // starts at the first receive with that send pending.
   testing::Loopback conns(shm::FifoGeometry{4, 8192}, shm::PushStores::kAuto);
   const size_t big = 8192 * 5 + 7;
-  const auto small = Random(8, 5), large = Random(big, 6);
+  const auto small = RandomBytes(8, 5), large = RandomBytes(big, 6);
   std::vector<unsigned char> got_small(8, 0), got_large(big, 0);
-  const testing::LoopbackOutcome r = Execute(&conns, {Send(small.data(), 8), Send(large.data(), big),
-                                     Recv(OpCode::kRecv, nullptr, got_small.data(), 8),
-                                     Recv(OpCode::kRecv, nullptr, got_large.data(), big)});
+  const auto r = RunOnLoopback(&conns, {SendStep(small.data(), 8), SendStep(large.data(), big),
+                                     RecvStep(OpCode::kRecv, nullptr, got_small.data(), 8),
+                                     RecvStep(OpCode::kRecv, nullptr, got_large.data(), big)});
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(got_small, small);
   EXPECT_EQ(got_large, large);
@@ -87,9 +85,9 @@ TEST(StraightPath, HandsOverMidProgram) {
 
 TEST(StraightPath, AMismatchedMessageIsTheSameError) {
   testing::Loopback conns(shm::FifoGeometry{4, 8192}, shm::PushStores::kAuto);
-  const auto src = Random(8, 3);
+  const auto src = RandomBytes(8, 3);
   std::vector<unsigned char> dst(16, 0);
-  const testing::LoopbackOutcome r = Execute(&conns, {Send(src.data(), 8), Recv(OpCode::kRecv, nullptr, dst.data(), 16)});
+  const auto r = RunOnLoopback(&conns, {SendStep(src.data(), 8), RecvStep(OpCode::kRecv, nullptr, dst.data(), 16)});
   EXPECT_EQ(r.status.code(), chorusInvalidUsage);
   EXPECT_NE(r.status.message().find("expected a 16-byte message"), std::string::npos) << r.status.message();
 }
@@ -99,7 +97,7 @@ TEST(StraightPath, AMessageThatNeverComesTimesOut) {
   // clock: a clear timeout, not a hang.
   testing::Loopback conns(shm::FifoGeometry{4, 8192}, shm::PushStores::kAuto);
   std::vector<unsigned char> dst(8, 0);
-  const testing::LoopbackOutcome r = Execute(&conns, {Recv(OpCode::kRecv, nullptr, dst.data(), 8)}, 50);
+  const auto r = RunOnLoopback(&conns, {RecvStep(OpCode::kRecv, nullptr, dst.data(), 8)}, 50);
   EXPECT_EQ(r.status.code(), chorusTimeout) << r.status.message();
   EXPECT_NE(r.status.message().find("receiving from rank 0"), std::string::npos) << r.status.message();
   EXPECT_EQ(r.straight, 0u);
